@@ -1,0 +1,19 @@
+#pragma once
+// CounterFact in the flat EasyEdit/MEND schema: a JSON list of
+//   {"case_id": 0, "prompt": "The mother tongue of Danielle Darrieux is",
+//    "subject": "Danielle Darrieux", "target_new": "English", "ground_truth": "French",
+//    "rephrase_prompt": "...", "locality_prompt": "...", "locality_ground_truth": "French"}
+// The prompt is already filled: it becomes a template at the subject's LAST
+// occurrence (template_from_filled); a prompt without the subject is a bad record.
+// prompt, subject, target_new and ground_truth are required; case_id, rephrase_prompt
+// (-> paraphrase_prompts[0]), locality_prompt (-> neighborhood_prompts[0]) and
+// locality_ground_truth (-> neighborhood_target) are optional.
+#include <string>
+
+#include "lib/data/read_options.h"
+
+namespace revive::data {
+
+ReadResult read_counterfact_easyedit(const std::string& file, const ReadOptions& options = {});
+
+}  // namespace revive::data

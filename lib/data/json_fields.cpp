@@ -1,0 +1,101 @@
+#include "lib/data/json_fields.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "sharding/errors.h"
+
+namespace revive::data {
+
+using nlohmann::json;
+
+std::string join_path(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+void require_object(const json& value, const std::string& path) {
+  if (!value.is_object()) {
+    throw RecordError{path.empty() ? "<record>" : path,
+                      std::string("expected an object, found ") + value.type_name()};
+  }
+}
+
+const json& require_field(const json& object, const std::string& key, const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    throw RecordError{join_path(path, key), "missing"};
+  }
+  return *it;
+}
+
+std::string string_field(const json& object, const std::string& key, const std::string& path) {
+  const json& v = require_field(object, key, path);
+  if (!v.is_string()) {
+    throw RecordError{join_path(path, key), std::string("expected a string, found ") + v.type_name()};
+  }
+  return v.get<std::string>();
+}
+
+std::optional<std::string> optional_string_field(const json& object, const std::string& key,
+                                                 const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  return string_field(object, key, path);
+}
+
+std::vector<std::string> string_list_field(const json& object, const std::string& key,
+                                           bool optional, const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (optional) return {};
+    throw RecordError{join_path(path, key), "missing"};
+  }
+  if (!it->is_array()) {
+    throw RecordError{join_path(path, key),
+                      std::string("expected a list of strings, found ") + it->type_name()};
+  }
+  std::vector<std::string> out;
+  out.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& item = (*it)[i];
+    if (!item.is_string()) {
+      throw RecordError{join_path(path, key) + "[" + std::to_string(i) + "]",
+                        std::string("expected a string, found ") + item.type_name()};
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<int64_t> optional_int_field(const json& object, const std::string& key,
+                                          const std::string& path) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) {
+    throw RecordError{join_path(path, key),
+                      std::string("expected an integer, found ") + it->type_name()};
+  }
+  return it->get<int64_t>();
+}
+
+json load_json_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file, "", "cannot open file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  try {
+    return json::parse(buf.str());
+  } catch (const json::parse_error& e) {
+    throw InputError(file, "", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+const json& require_record_list(const json& doc, const std::string& file) {
+  if (!doc.is_array()) {
+    throw InputError(file, "", std::string("expected a JSON list of records, found ") +
+                                   doc.type_name());
+  }
+  return doc;
+}
+
+}  // namespace revive::data

@@ -1,0 +1,45 @@
+#pragma once
+// Typed access to the fields of one JSON record, for the request readers. A
+// missing or mistyped field throws RecordError with its JSON path inside the
+// record; the reader turns that into an InputError or a diagnostic (read_options.h).
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace revive::data {
+
+struct RecordError {
+  std::string field;
+  std::string what;
+};
+
+// The record itself must be an object.
+void require_object(const nlohmann::json& value, const std::string& path);
+// `path` is the JSON path of `object` inside the record ("" at the top level).
+const nlohmann::json& require_field(const nlohmann::json& object, const std::string& key,
+                                    const std::string& path = "");
+std::string string_field(const nlohmann::json& object, const std::string& key,
+                         const std::string& path = "");
+// Absent or null: nullopt; present: must be a string.
+std::optional<std::string> optional_string_field(const nlohmann::json& object,
+                                                 const std::string& key,
+                                                 const std::string& path = "");
+// A list of strings; absent or null gives an empty list when `optional`.
+std::vector<std::string> string_list_field(const nlohmann::json& object, const std::string& key,
+                                           bool optional, const std::string& path = "");
+// An integer (not a float, not a string); absent or null: nullopt.
+std::optional<int64_t> optional_int_field(const nlohmann::json& object, const std::string& key,
+                                          const std::string& path = "");
+
+// Joins a path and a key: join_path("requested_rewrite", "subject").
+std::string join_path(const std::string& path, const std::string& key);
+
+// Parses a whole JSON file; an unreadable file or bad JSON is an InputError.
+nlohmann::json load_json_file(const std::string& file);
+// The file's top level must be a list of records.
+const nlohmann::json& require_record_list(const nlohmann::json& doc, const std::string& file);
+
+}  // namespace revive::data

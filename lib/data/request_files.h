@@ -1,0 +1,31 @@
+#pragma once
+// One entry point for every request file format, for the CLI and the runner.
+// kAuto picks the format from the file: a ".jsonl" name is REVIVE's JSONL;
+// otherwise the first record of the JSON list decides (a "requested_rewrite"
+// key: ROME CounterFact; "src" and "alt": zsRE; "prompt" and "ground_truth":
+// EasyEdit CounterFact). An empty list reads as no requests.
+#include <string>
+
+#include "lib/data/read_options.h"
+#include "lib/data/zsre.h"
+
+namespace revive::data {
+
+enum class RequestFormat { kAuto, kCounterFactRome, kCounterFactEasyEdit, kZsre, kJsonl };
+
+// Names used on the command line: auto, counterfact, counterfact-easyedit, zsre, jsonl.
+RequestFormat parse_request_format(const std::string& name);
+std::string to_string(RequestFormat format);
+
+// The concrete format of `file` (never kAuto); InputError when it cannot tell.
+RequestFormat detect_request_format(const std::string& file);
+
+struct RequestFileOptions {
+  RequestFormat format = RequestFormat::kAuto;
+  ReadOptions read;
+  ZsreTarget zsre_target = ZsreTarget::kAlt;
+};
+
+ReadResult read_requests(const std::string& file, const RequestFileOptions& options = {});
+
+}  // namespace revive::data

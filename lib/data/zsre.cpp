@@ -1,0 +1,64 @@
+#include "lib/data/zsre.h"
+
+#include "lib/data/json_fields.h"
+
+namespace revive::data {
+
+using nlohmann::json;
+
+namespace {
+
+std::string zsre_field(const std::string& field, ZsreTarget target) {
+  if (field == "prompt_template") return "src";
+  if (field == "target_new") return target == ZsreTarget::kAlt ? "alt" : "answers[0]";
+  if (field == "target_true") return "answers[0]";
+  if (field == "paraphrase_prompts[0]") return "rephrase";
+  if (field == "neighborhood_prompts[0]") return "loc";
+  if (field == "neighborhood_target") return "loc_ans";
+  return field;
+}
+
+EditRequest parse_record(const json& record, std::size_t index, ZsreTarget target) {
+  require_object(record, "");
+  EditRequest r;
+  r.case_id = static_cast<int64_t>(index);
+  const std::string src = string_field(record, "src");
+  r.subject = string_field(record, "subject");
+  const std::vector<std::string> answers = string_list_field(record, "answers", false);
+  if (answers.empty()) throw RecordError{"answers", "is an empty list"};
+  if (target == ZsreTarget::kAlt) {
+    r.target_new = string_field(record, "alt");
+    r.target_true = answers[0];
+  } else {
+    r.target_new = answers[0];
+  }
+  TemplateResult t = template_from_filled(src, r.subject);
+  if (t.problem) throw RecordError{t.problem->field == "prompt" ? "src" : t.problem->field, t.problem->what};
+  r.prompt_template = std::move(t.prompt_template);
+  if (auto p = optional_string_field(record, "rephrase")) r.paraphrase_prompts.push_back(*p);
+  if (auto p = optional_string_field(record, "loc")) r.neighborhood_prompts.push_back(*p);
+  r.neighborhood_target = optional_string_field(record, "loc_ans").value_or("");
+  return r;
+}
+
+}  // namespace
+
+ReadResult read_zsre(const std::string& file, const ZsreOptions& options) {
+  const json doc = load_json_file(file);
+  const json& records = require_record_list(doc, file);
+  RecordSink sink(file, options.read);
+  const auto field_map = [&](const std::string& f) { return zsre_field(f, options.target); };
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EditRequest request;
+    try {
+      request = parse_record(records[i], i, options.target);
+    } catch (const RecordError& e) {
+      sink.fail(i, e.field, e.what);
+      continue;
+    }
+    if (!sink.accept(i, std::move(request), field_map)) break;
+  }
+  return sink.take();
+}
+
+}  // namespace revive::data

@@ -1,0 +1,136 @@
+#include "lib/data/edit_request.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "sharding/errors.h"
+
+namespace revive::data {
+namespace {
+
+EditRequest good_request() {
+  EditRequest r;
+  r.prompt_template = "{} plays the";
+  r.subject = "Toko Yasuda";
+  r.target_new = "piano";
+  r.target_true = "guitar";
+  r.paraphrase_prompts = {"Toko Yasuda is incredible at"};
+  r.neighborhood_prompts = {"John Lennon performs on the"};
+  return r;
+}
+
+TEST(EditRequest, PromptRendersTheSubjectIntoTheSlot) {
+  EXPECT_EQ(good_request().prompt(), "Toko Yasuda plays the");
+  EXPECT_EQ(render_prompt("The mother tongue of {} is", "Danielle Darrieux"),
+            "The mother tongue of Danielle Darrieux is");
+  EXPECT_EQ(render_prompt("{}", "X"), "X");
+}
+
+TEST(EditRequest, RenderRejectsTemplatesWithoutExactlyOneSlot) {
+  EXPECT_THROW(render_prompt("no slot", "X"), Error);
+  EXPECT_THROW(render_prompt("{} and {}", "X"), Error);
+}
+
+TEST(EditRequest, CountSlots) {
+  EXPECT_EQ(count_slots(""), 0u);
+  EXPECT_EQ(count_slots("{}"), 1u);
+  EXPECT_EQ(count_slots("{}{}"), 2u);
+  EXPECT_EQ(count_slots("{{}}"), 1u);
+  EXPECT_EQ(count_slots("{ }"), 0u);
+}
+
+TEST(EditRequest, NeighborhoodAnswerDefaultsToTargetTrue) {
+  EditRequest r = good_request();
+  EXPECT_EQ(r.neighborhood_answer(), "guitar");
+  r.neighborhood_target = "Walter Sobchak";
+  EXPECT_EQ(r.neighborhood_answer(), "Walter Sobchak");
+}
+
+TEST(EditRequest, ValidRequestPasses) { EXPECT_FALSE(validate(good_request()).has_value()); }
+
+TEST(EditRequest, EmptyTargetTrueIsAllowed) {
+  EditRequest r = good_request();
+  r.target_true.clear();
+  EXPECT_FALSE(validate(r).has_value());
+}
+
+// Each broken field is reported under its own name.
+TEST(EditRequest, ValidateNamesTheBrokenField) {
+  struct Case {
+    std::function<void(EditRequest&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](EditRequest& r) { r.prompt_template = "plays the"; }, "prompt_template"},
+      {[](EditRequest& r) { r.prompt_template = "{} plays {}"; }, "prompt_template"},
+      {[](EditRequest& r) { r.subject = ""; }, "subject"},
+      {[](EditRequest& r) { r.subject = "  \t"; }, "subject"},
+      {[](EditRequest& r) { r.subject = "a {} b"; }, "subject"},
+      {[](EditRequest& r) { r.target_new = ""; }, "target_new"},
+      {[](EditRequest& r) { r.target_new = " \n"; }, "target_new"},
+      {[](EditRequest& r) { r.paraphrase_prompts.push_back(" "); }, "paraphrase_prompts[1]"},
+      {[](EditRequest& r) { r.neighborhood_prompts.insert(r.neighborhood_prompts.begin(), ""); },
+       "neighborhood_prompts[0]"},
+      {[](EditRequest& r) { r.attribute_prompts = {""}; }, "attribute_prompts[0]"},
+      {[](EditRequest& r) { r.generation_prompts = {"ok", ""}; }, "generation_prompts[1]"},
+  };
+  for (const Case& c : cases) {
+    EditRequest r = good_request();
+    c.mutate(r);
+    const auto problem = validate(r);
+    ASSERT_TRUE(problem.has_value()) << c.field;
+    EXPECT_EQ(problem->field, c.field);
+    EXPECT_FALSE(problem->what.empty());
+  }
+}
+
+TEST(EditRequest, TemplateFromFilledUsesTheLastOccurrence) {
+  const TemplateResult t = template_from_filled("Paris is in France, said Paris", "Paris");
+  ASSERT_FALSE(t.problem.has_value());
+  EXPECT_EQ(t.prompt_template, "Paris is in France, said {}");
+  EXPECT_EQ(render_prompt(t.prompt_template, "Paris"), "Paris is in France, said Paris");
+
+  const TemplateResult once = template_from_filled("The mother tongue of Danielle Darrieux is",
+                                                   "Danielle Darrieux");
+  ASSERT_FALSE(once.problem.has_value());
+  EXPECT_EQ(once.prompt_template, "The mother tongue of {} is");
+}
+
+TEST(EditRequest, TemplateFromFilledReportsProblems) {
+  const TemplateResult absent = template_from_filled("The capital of France is", "Germany");
+  ASSERT_TRUE(absent.problem.has_value());
+  EXPECT_EQ(absent.problem->field, "prompt");
+  EXPECT_NE(absent.problem->what.find("Germany"), std::string::npos);
+
+  const TemplateResult blank = template_from_filled("The capital of France is", " ");
+  ASSERT_TRUE(blank.problem.has_value());
+  EXPECT_EQ(blank.problem->field, "subject");
+
+  const TemplateResult literal = template_from_filled("{} France", "France");
+  ASSERT_TRUE(literal.problem.has_value());
+  EXPECT_EQ(literal.problem->field, "prompt");
+
+  // Braces next to the subject do not disturb the slot.
+  const TemplateResult braces = template_from_filled("x {France} y", "France");
+  ASSERT_FALSE(braces.problem.has_value());
+  EXPECT_EQ(braces.prompt_template, "x {{}} y");
+  EXPECT_EQ(render_prompt(braces.prompt_template, "France"), "x {France} y");
+}
+
+TEST(EditRequest, EqualityComparesEveryField) {
+  const EditRequest a = good_request();
+  EditRequest b = a;
+  EXPECT_EQ(a, b);
+  b.case_id = 3;
+  EXPECT_NE(a, b);
+  b = a;
+  b.generation_prompts = {"x"};
+  EXPECT_NE(a, b);
+  b = a;
+  b.relation_id = "P1303";
+  EXPECT_NE(a, b);
+}
+
+}  // namespace
+}  // namespace revive::data
