@@ -1,0 +1,58 @@
+#include "lib/model/tokenizer/byte_level.h"
+
+#include <array>
+#include <unordered_map>
+
+#include "lib/model/tokenizer/utf8.h"
+
+namespace revive::model::tokenizer {
+
+namespace {
+
+struct ByteTable {
+  std::array<std::string, 256> to_char;
+  std::unordered_map<char32_t, unsigned char> to_byte;
+
+  ByteTable() {
+    const auto printable = [](int b) {
+      return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    };
+    char32_t next = 256;
+    for (int b = 0; b < 256; ++b) {
+      char32_t cp = printable(b) ? static_cast<char32_t>(b) : next++;
+      to_char[b] = utf8_encode(cp);
+      to_byte[cp] = static_cast<unsigned char>(b);
+    }
+  }
+};
+
+const ByteTable& table() {
+  static const ByteTable t;
+  return t;
+}
+
+}  // namespace
+
+std::string byte_level_encode(const std::string& bytes) {
+  const ByteTable& t = table();
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) out += t.to_char[b];
+  return out;
+}
+
+bool byte_level_decode(const std::string& text, std::string* bytes) {
+  const ByteTable& t = table();
+  bytes->clear();
+  char32_t cp;
+  size_t len;
+  for (size_t pos = 0; pos < text.size(); pos += len) {
+    if (!utf8_decode(text, pos, &cp, &len)) return false;
+    auto it = t.to_byte.find(cp);
+    if (it == t.to_byte.end()) return false;
+    bytes->push_back(static_cast<char>(it->second));
+  }
+  return true;
+}
+
+}  // namespace revive::model::tokenizer
