@@ -62,10 +62,15 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(const std::string& text) 
   size_t start = 0;
   while (start < text.size()) {
     int rc = pcre2_match(code_->code, subject, text.size(), start, 0, data.get(), nullptr);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+      // The JIT's fixed stack can run out on long backtracking runs; the
+      // interpreter keeps its frames on the heap and gives the same match.
+      rc = pcre2_match(code_->code, subject, text.size(), start, PCRE2_NO_JIT, data.get(), nullptr);
+    }
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       // Only resource limits can get here (invalid UTF is allowed by the
-      // compile options); stop rather than loop on a pathological pattern.
+      // compile options): a pathological pattern from the file.
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(rc, message, sizeof(message));
       throw Error(std::string("regex match failed: ") +

@@ -53,6 +53,18 @@ TEST(Llama3Split, UnicodeLettersAndSymbols) {
   EXPECT_EQ(run(split(kLlama3Pattern), "(hello)"), (Pieces{"(hello", ")"}));
 }
 
+TEST(Llama3Split, LongRunsStayWithinRegexLimits) {
+  // 200k-character runs: backtracking over \s+(?!\S) must not hit PCRE2's
+  // JIT stack or match limits.
+  const std::string spaces(200000, ' ');
+  const std::string letters(200000, 'a');
+  const std::string digits(200001, '7');
+  EXPECT_EQ(run(split(kLlama3Pattern), spaces + "x"), (Pieces{spaces.substr(1), " x"}));
+  EXPECT_EQ(run(split(kLlama3Pattern), letters + "\n\n"), (Pieces{letters, "\n\n"}));
+  EXPECT_EQ(run(split(kLlama3Pattern), digits).size(), 66667u);
+  EXPECT_EQ(run(split(kGpt2SplitPattern), spaces + "x"), (Pieces{spaces.substr(1), " x"}));
+}
+
 TEST(Gpt2Split, CaseSensitiveContractionsAndDigitRuns) {
   EXPECT_EQ(run(split(kGpt2SplitPattern), "I'M don't"), (Pieces{"I", "'", "M", " don", "'t"}));
   EXPECT_EQ(run(split(kGpt2SplitPattern), " 1234567 x"), (Pieces{" 1234567", " x"}));
