@@ -29,6 +29,12 @@ MPI_Datatype mpi_type(at::ScalarType t) {
 
 MPI_Op mpi_op(ReduceOp op) { return op == ReduceOp::kMax ? MPI_MAX : MPI_SUM; }
 
+// MPI rejects null buffers even with a zero count; empty tensors have none.
+void* buffer(void* p) {
+  static char dummy[16];
+  return p ? p : dummy;
+}
+
 bool is_half(at::ScalarType t) { return t == at::kBFloat16 || t == at::kHalf; }
 
 void finish_avg(at::Tensor& t, ReduceOp op, int size) {
@@ -144,9 +150,11 @@ at::Tensor MpiCommunicator::all_gather(const at::Tensor& local, const AllGatherO
   }
   watchdog::Scope scope("all_gather", name_.c_str());
   at::Tensor rows = local.movedim(dim, 0).contiguous();
-  const int64_t row_bytes = rows.size(0) ? rows.nbytes() / rows.size(0)
-                                          : rows.numel() * rows.element_size();
-  const int64_t row_elems = rows.size(0) ? rows.numel() / rows.size(0) : 0;
+  // Elements per gathered row, from the shape: an empty contribution still
+  // knows its row size.
+  int64_t row_elems = 1;
+  for (int64_t d = 1; d < rows.dim(); ++d) row_elems *= rows.size(d);
+  const int64_t row_bytes = row_elems * static_cast<int64_t>(rows.element_size());
 
   // Exchange (rows, elements per row, ndim, dtype) so a shape mismatch is an
   // error instead of a corrupted buffer.
@@ -158,8 +166,7 @@ at::Tensor MpiCommunicator::all_gather(const at::Tensor& local, const AllGatherO
   wait(reqs, "all_gather", opts.timeout);
   int64_t total_rows = 0;
   for (int r = 0; r < size_; ++r) {
-    if (all[4 * r + 2] != mine[2] || all[4 * r + 3] != mine[3] ||
-        (all[4 * r + 1] != row_elems && all[4 * r] != 0 && mine[0] != 0)) {
+    if (all[4 * r + 1] != row_elems || all[4 * r + 2] != mine[2] || all[4 * r + 3] != mine[3]) {
       throw CommError(rank_, name_, "all_gather",
                       "rank " + std::to_string(r) + " contributes a tensor whose dtype or non-gathered "
                       "dimensions differ from this rank's");
@@ -173,7 +180,9 @@ at::Tensor MpiCommunicator::all_gather(const at::Tensor& local, const AllGatherO
   reqs.clear();
   const int64_t total_bytes = out.nbytes();
   char* out_base = static_cast<char*>(out.data_ptr());
-  if (total_bytes <= max_count_) {
+  if (total_bytes == 0) {
+    // Nothing to move (every contribution is empty).
+  } else if (total_bytes <= max_count_) {
     std::vector<int> counts(size_), displs(size_);
     int64_t off = 0;
     for (int r = 0; r < size_; ++r) {
@@ -182,7 +191,7 @@ at::Tensor MpiCommunicator::all_gather(const at::Tensor& local, const AllGatherO
       off += counts[r];
     }
     reqs.emplace_back();
-    REVIVE_MPI_CHECK(MPI_Iallgatherv(rows.data_ptr(), counts[rank_], MPI_BYTE, out_base, counts.data(),
+    REVIVE_MPI_CHECK(MPI_Iallgatherv(buffer(rows.data_ptr()), counts[rank_], MPI_BYTE, out_base, counts.data(),
                                      displs.data(), MPI_BYTE, comm_, &reqs.back()),
                      rank_, name_, "all_gather");
   } else {
@@ -217,7 +226,7 @@ at::Tensor MpiCommunicator::reduce_scatter(const at::Tensor& input, const Reduce
     shape[0] = counts[rank_];
     out = at::empty(shape, work.options());
     std::vector<MPI_Request> reqs(1);
-    REVIVE_MPI_CHECK(MPI_Ireduce_scatter(work.data_ptr(), out.data_ptr(), recv.data(),
+    REVIVE_MPI_CHECK(MPI_Ireduce_scatter(buffer(work.data_ptr()), buffer(out.data_ptr()), recv.data(),
                                          mpi_type(work.scalar_type()), mpi_op(opts.op), comm_, &reqs[0]),
                      rank_, name_, "reduce_scatter");
     wait(reqs, "reduce_scatter", opts.timeout);

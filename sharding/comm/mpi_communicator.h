@@ -24,11 +24,11 @@ class MpiCommunicator final : public Communicator {
   std::string name() const override { return name_; }
   c10::DeviceType device_type() const override { return c10::DeviceType::CPU; }
 
-  void all_reduce(at::Tensor& tensor, const AllReduceOptions& opts) override;
-  void broadcast(at::Tensor& tensor, const BroadcastOptions& opts) override;
-  at::Tensor all_gather(const at::Tensor& local, const AllGatherOptions& opts) override;
-  at::Tensor reduce_scatter(const at::Tensor& input, const ReduceScatterOptions& opts) override;
-  void barrier(const BarrierOptions& opts) override;
+  void all_reduce(at::Tensor& tensor, const AllReduceOptions& opts = {}) override;
+  void broadcast(at::Tensor& tensor, const BroadcastOptions& opts = {}) override;
+  at::Tensor all_gather(const at::Tensor& local, const AllGatherOptions& opts = {}) override;
+  at::Tensor reduce_scatter(const at::Tensor& input, const ReduceScatterOptions& opts = {}) override;
+  void barrier(const BarrierOptions& opts = {}) override;
   std::unique_ptr<Communicator> split(int color, int key, const std::string& name) override;
 
   MPI_Comm handle() const { return comm_; }

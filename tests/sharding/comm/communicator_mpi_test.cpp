@@ -108,7 +108,9 @@ TEST_P(DtypeTest, ReduceScatterBalancedAndExplicitCounts) {
     o.counts.back() = rows;
     got = comm.reduce_scatter(contribution(comm.rank(), {rows, 3}, GetParam()), o);
     EXPECT_EQ(got.size(0), comm.rank() == comm.size() - 1 ? rows : 0);
-    if (comm.rank() == comm.size() - 1) EXPECT_TRUE(at::equal(got, full));
+    if (comm.rank() == comm.size() - 1) {
+      EXPECT_TRUE(at::equal(got, full));
+    }
   }
 }
 
@@ -163,7 +165,9 @@ TEST(MpiCommunicator, RejectsBadTensorsWithClearErrors) {
   EXPECT_THROW(comm.broadcast(ok, bad_root), CommError);
   ReduceScatterOptions bad_counts;
   bad_counts.counts = {1};
-  if (comm.size() > 1) EXPECT_THROW(comm.reduce_scatter(at::zeros({5, 2}), bad_counts), CommError);
+  if (comm.size() > 1) {
+    EXPECT_THROW(comm.reduce_scatter(at::zeros({5, 2}), bad_counts), CommError);
+  }
 }
 
 TEST(MpiCommunicator, AllGatherRejectsMismatchedShapes) {
