@@ -1,0 +1,82 @@
+#include "sharding/checkpoint/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "sharding/errors.h"
+
+namespace revive::sharding {
+namespace fs = std::filesystem;
+
+namespace {
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw Error(what + " " + path + ": " + std::strerror(errno));
+}
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  const fs::path target(path_);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  // A hidden name in the same folder; mkstemp makes it unique per writer.
+  std::string templ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  fd_ = ::mkstemp(buf.data());
+  if (fd_ < 0) fail("cannot create a temporary file for", path_);
+  temp_ = buf.data();
+  // mkstemp creates 0600; a checkpoint gets the usual 0644 (subject to umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd_, 0666 & ~mask);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+}
+
+void AtomicFile::write(const void* data, int64_t bytes) {
+  const auto* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t n = ::write(fd_, p, static_cast<size_t>(bytes));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", temp_);
+    }
+    p += n;
+    bytes -= n;
+  }
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0) fail("cannot fsync", temp_);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail("cannot close", temp_);
+  }
+  fd_ = -1;
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file onto", path_);
+  committed_ = true;
+  const fs::path target(path_);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail("cannot open folder", dir);
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) fail("cannot fsync folder", dir);
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), static_cast<int64_t>(text.size()));
+  f.commit();
+}
+
+}  // namespace revive::sharding

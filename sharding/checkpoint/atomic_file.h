@@ -1,0 +1,32 @@
+#pragma once
+// A file written all-or-nothing: bytes go to a temporary file in the target's
+// folder (same file system, so rename is atomic); commit() fsyncs it, renames it
+// over the target and fsyncs the folder so the rename itself survives a crash.
+// Destroyed without commit(), the temporary file is removed and the target is
+// untouched. Failures throw revive::Error naming the path and the system error.
+#include <cstdint>
+#include <string>
+
+namespace revive::sharding {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, int64_t bytes);
+  void commit();
+  const std::string& temp_path() const { return temp_; }
+
+ private:
+  std::string path_, temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Writes `text` to `path` atomically.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace revive::sharding
