@@ -1,0 +1,56 @@
+#pragma once
+// Published editing defaults per model (DESIGN.md section 4), one row per model:
+// MEMIT hparams (Meng et al. 2023, repo hparams/MEMIT/*.json; Llama-3-8B from
+// AlphaEdit's hparams), AlphaEdit's null-space threshold and L2 (Fang et al.
+// 2025), RECT's k, EMMET's lambda. Rows marked published = false are this
+// project's choices (no published numbers exist for that model); `note` says why.
+#include <string>
+#include <vector>
+
+#include "lib/edit/alphaedit_editor.h"
+#include "lib/edit/emmet_editor.h"
+#include "lib/edit/memit_editor.h"
+#include "lib/edit/nse_editor.h"
+#include "lib/edit/prune_editor.h"
+#include "lib/edit/rect_editor.h"
+
+namespace revive::edit {
+
+struct EditPreset {
+  std::string name;            // lookup key, e.g. "llama-3-8b"
+  std::string rewrite_module;  // edited module, "{}" = layer index (HF names)
+  std::vector<int> layers;     // edited layers
+  // Value optimisation (v*).
+  double v_lr = 0.5;
+  int v_num_grad_steps = 25;
+  double v_weight_decay = 0.5;
+  double clamp_norm_factor = 0.75;
+  double kl_factor = 0.0625;
+  int v_loss_layer = -1;  // the last layer (num_layers - 1) of the model
+  // Statistics and solves.
+  double mom2_update_weight = 15000.0;
+  long mom2_n_samples = 100000;
+  double nullspace_threshold = 2e-2;  // AlphaEdit
+  double alphaedit_l2 = 10.0;         // AlphaEdit
+  double rect_keep_fraction = 0.2;    // RECT
+  double emmet_lambda = 0.1;          // EMMET
+  bool published = true;
+  std::string note;
+
+  MemitOptions memit() const;
+  AlphaEditOptions alphaedit() const;
+  RectOptions rect() const;
+  PruneOptions prune() const;
+  EmmetOptions emmet() const;
+  NseOptions nse() const;
+};
+
+// All presets, in a fixed order.
+const std::vector<EditPreset>& edit_presets();
+// Names of all presets, comma separated (for messages and --help).
+std::string edit_preset_names();
+// The preset called `name` (case-insensitive; '_' and '-' are equivalent).
+// Throws revive::InputError naming the field and listing the known names.
+const EditPreset& find_edit_preset(const std::string& name);
+
+}  // namespace revive::edit

@@ -1,0 +1,55 @@
+#pragma once
+// RECT (Gu et al., "Model Editing Harms General Abilities of Large Language
+// Models: Regularization to the Rescue", EMNLP 2024): after the base editor
+// (MEMIT by default) proposes dW, only the top keep_fraction of its entries by
+// RElative Change in weighT, |dW_ij| / |W_ij|, are kept (the "principal editing
+// information"); all others are set to zero. Published k = 20%. The result is
+// dense (a sparse mask is not low-rank).
+//
+// Relative change of an entry with W_ij = 0 is +inf if dW_ij != 0 (kept first)
+// and 0 if dW_ij = 0. Exactly ceil(keep_fraction * numel) entries are kept; the
+// ranking is over the whole matrix.
+// Gap: the ranking is global over the matrix, so under tensor parallelism it
+// needs the full dW (a shard-local top-k would keep different entries).
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "lib/edit/editor.h"
+#include "lib/edit/memit_editor.h"
+
+namespace revive::edit {
+
+struct RectOptions {
+  MemitOptions memit;          // base editor options when the base is MEMIT
+  double keep_fraction = 0.2;  // published top-k% = 20%
+};
+
+// Boolean mask of the entries RECT keeps.
+at::Tensor rect_mask(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction);
+// dw with every entry outside rect_mask() zeroed.
+at::Tensor rect_sparsify(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction);
+
+class RectEditor : public Editor {
+ public:
+  // base: the editor whose update is masked; null means MEMIT with opts.memit.
+  explicit RectEditor(RectOptions opts = {}, std::unique_ptr<Editor> base = nullptr);
+
+  std::string name() const override { return "RECT"; }
+  void set_statistics(const std::string& layer, const at::Tensor& second_moment) override {
+    base_->set_statistics(layer, second_moment);
+  }
+  bool has_layer(const std::string& layer) const override { return base_->has_layer(layer); }
+  // Needs edit.weight (the current W).
+  WeightUpdate compute(const LayerEdit& edit) override;
+  void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
+
+  const RectOptions& options() const { return opts_; }
+
+ private:
+  RectOptions opts_;
+  std::unique_ptr<Editor> base_;
+};
+
+}  // namespace revive::edit

@@ -1,0 +1,67 @@
+// Preset lookup: published values, name normalisation, and the error listing
+// the known names.
+#include "lib/edit/presets.h"
+
+#include <gtest/gtest.h>
+
+#include "sharding/errors.h"
+
+namespace revive::edit {
+namespace {
+
+TEST(EditPresets, PublishedMemitAndAlphaEditDefaults) {
+  const EditPreset& gpt2 = find_edit_preset("gpt2-xl");
+  EXPECT_EQ(gpt2.layers, (std::vector<int>{13, 14, 15, 16, 17}));
+  EXPECT_EQ(gpt2.mom2_update_weight, 20000.0);
+  EXPECT_EQ(gpt2.v_lr, 0.5);
+  const EditPreset& gptj = find_edit_preset("gpt-j-6b");
+  EXPECT_EQ(gptj.layers, (std::vector<int>{3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(gptj.mom2_update_weight, 15000.0);
+  const EditPreset& llama = find_edit_preset("llama-3-8b");
+  EXPECT_EQ(llama.layers, (std::vector<int>{4, 5, 6, 7, 8}));
+  EXPECT_EQ(llama.v_lr, 0.1);
+  for (const EditPreset& p : edit_presets()) {
+    EXPECT_EQ(p.clamp_norm_factor, 0.75) << p.name;
+    EXPECT_EQ(p.kl_factor, 0.0625) << p.name;
+    EXPECT_EQ(p.v_weight_decay, 0.5) << p.name;
+    EXPECT_GE(p.v_num_grad_steps, 20) << p.name;
+    EXPECT_LE(p.v_num_grad_steps, 25) << p.name;
+    EXPECT_EQ(p.alphaedit().nullspace_threshold, 2e-2) << p.name;
+    EXPECT_EQ(p.alphaedit().l2, 10.0) << p.name;
+    EXPECT_EQ(p.rect().keep_fraction, 0.2) << p.name;
+    EXPECT_EQ(p.memit().mom2_update_weight, p.mom2_update_weight) << p.name;
+    EXPECT_EQ(p.prune().memit.mom2_update_weight, p.mom2_update_weight) << p.name;
+    EXPECT_EQ(p.emmet().mom2_update_weight, p.mom2_update_weight) << p.name;
+    EXPECT_EQ(p.nse().mom2_update_weight, p.mom2_update_weight) << p.name;
+    EXPECT_TRUE(p.published || !p.note.empty()) << p.name << ": unpublished presets must say why";
+  }
+}
+
+TEST(EditPresets, Stories260kHasItsOwnStatisticsWeight) {
+  const EditPreset& s = find_edit_preset("stories260K");
+  EXPECT_EQ(s.layers, (std::vector<int>{1, 2}));
+  EXPECT_GE(s.mom2_update_weight, 10.0);
+  EXPECT_LE(s.mom2_update_weight, 100.0);
+  EXPECT_FALSE(s.published);
+  EXPECT_FALSE(find_edit_preset("llama-3-70b").published);
+}
+
+TEST(EditPresets, LookupIgnoresCaseAndSeparators) {
+  EXPECT_EQ(&find_edit_preset("Llama_3_8B"), &find_edit_preset("llama-3-8b"));
+  EXPECT_EQ(&find_edit_preset("GPT2-XL"), &find_edit_preset("gpt2-xl"));
+}
+
+TEST(EditPresets, UnknownNameListsTheKnownOnes) {
+  try {
+    find_edit_preset("llama-4");
+    FAIL();
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.field(), "preset");
+    for (const EditPreset& p : edit_presets()) EXPECT_NE(msg.find(p.name), std::string::npos) << msg;
+    EXPECT_NE(msg.find("llama-4"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace revive::edit
