@@ -11,6 +11,7 @@
 
 #include "lib/spectral/drift_metrics.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/errors.h"
 #include "tests/spectral/spectral_fixtures.h"
 #include "tests/support/test_world.h"
 
