@@ -117,11 +117,11 @@ double matmul_gflops(int64_t n) {
 }
 
 // This rank's shard of A = G1 diag(s) G2^T / sqrt(cols), G Gaussian (counter
-// based, so every layout builds the same matrix) and s_i = (1 + i / (0.02 r))^-0.5:
+// based, so every layout builds the same matrix) and s_i = (1 + i / (0.3 r))^-0.5:
 // a noise bulk with a slowly decaying head, like trained LLM projections.
 at::Tensor llm_like_shard(int64_t rows, int64_t cols, const ShardSpec& spec, uint64_t seed) {
   const int64_t r = std::min(rows, cols);
-  const at::Tensor s = at::pow(1.0 + at::arange(r, at::kDouble) / (0.02 * r), -0.5).to(at::kFloat);
+  const at::Tensor s = at::pow(1.0 + at::arange(r, at::kDouble) / (0.3 * r), -0.5).to(at::kFloat);
   const int64_t r0 = spec.dim == 0 ? spec.offset : 0, nr = spec.dim == 0 ? spec.length : rows;
   const int64_t c0 = spec.dim == 1 ? spec.offset : 0, nc = spec.dim == 1 ? spec.length : cols;
   const at::Tensor g1 = sp::gaussian_sketch_rows(seed, r0, nr, r).to(at::kFloat);
