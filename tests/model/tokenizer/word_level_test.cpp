@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/model/tokenizer.h"
+#include "sharding/errors.h"
 #include "tests/model/tokenizer/tokenizer_test_files.h"
 
 namespace revive::model {
@@ -37,7 +38,7 @@ TEST(WordLevel, MissingUnkTokenIsAnErrorOnlyWhenNeeded) {
   doc["model"]["unk_token"] = "<missing>";
   const Tokenizer tok = Tokenizer::from_file(write_tokenizer("wl_nounk", doc));
   EXPECT_EQ(tok.encode("hello"), (Ids{1}));
-  EXPECT_THROW(tok.encode("unknown"), revive::Error);
+  EXPECT_THROW(tok.encode("unknown"), ::revive::Error);
 }
 
 TEST(WordLevel, RobertaPostProcessorAddsClsAndSep) {
