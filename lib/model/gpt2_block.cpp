@@ -17,8 +17,8 @@ using sharding::ShardedTensor;
 
 namespace {
 
-void capture(const BlockContext& ctx, int64_t layer, const char* module, const at::Tensor& x, bool split,
-             sharding::Communicator& tp) {
+void capture_gpt2_input(const BlockContext& ctx, int64_t layer, const char* module, const at::Tensor& x, bool split,
+                        sharding::Communicator& tp) {
   if (ctx.hooks != nullptr && ctx.hooks->wants_input(layer, module)) {
     ctx.hooks->record_input(layer, module, x, split, tp);
   }
@@ -54,20 +54,20 @@ at::Tensor Gpt2Block::forward(const at::Tensor& x, const BlockContext& ctx) {
   sharding::Communicator& tp = q_.tp();
   const int64_t B = x.size(0), T = x.size(1), E = x.size(2);
   const at::Tensor n1 = at::layer_norm(x, {E}, ln1_w_, ln1_b_, eps_);
-  capture(ctx, layer_, "attn.c_attn", n1, false, tp);
+  capture_gpt2_input(ctx, layer_, "attn.c_attn", n1, false, tp);
   auto heads = [&](const at::Tensor& y) { return y.view({B, T, heads_local_, head_dim_}).transpose(1, 2); };
   const at::Tensor q = heads(q_.forward(n1));
   at::Tensor k = heads(k_.forward(n1));
   at::Tensor v = heads(v_.forward(n1));
   if (ctx.cache != nullptr) std::tie(k, v) = ctx.cache->append(layer_, k, v);
   const at::Tensor a = masked_attention(q, k, v, ctx.allowed, 1.0 / std::sqrt(static_cast<double>(head_dim_)));
-  capture(ctx, layer_, "attn.c_proj", a, true, tp);
+  capture_gpt2_input(ctx, layer_, "attn.c_proj", a, true, tp);
   const at::Tensor h = x + attn_proj_.forward(a);
 
   const at::Tensor n2 = at::layer_norm(h, {E}, ln2_w_, ln2_b_, eps_);
-  capture(ctx, layer_, "mlp.c_fc", n2, false, tp);
+  capture_gpt2_input(ctx, layer_, "mlp.c_fc", n2, false, tp);
   const at::Tensor act = at::gelu(c_fc_.forward(n2), gelu_approximate_);
-  capture(ctx, layer_, "mlp.c_proj", act, true, tp);
+  capture_gpt2_input(ctx, layer_, "mlp.c_proj", act, true, tp);
   const at::Tensor out = h + mlp_proj_.forward(act);
   return ctx.hooks != nullptr ? ctx.hooks->apply_block_deltas(layer_, out) : out;
 }

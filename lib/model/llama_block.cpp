@@ -25,8 +25,8 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
 
 namespace {
 
-void capture(const BlockContext& ctx, int64_t layer, const char* module, const at::Tensor& x, bool split,
-             sharding::Communicator& tp) {
+void capture_llama_input(const BlockContext& ctx, int64_t layer, const char* module, const at::Tensor& x, bool split,
+                        sharding::Communicator& tp) {
   if (ctx.hooks != nullptr && ctx.hooks->wants_input(layer, module)) {
     ctx.hooks->record_input(layer, module, x, split, tp);
   }
@@ -62,9 +62,9 @@ LlamaBlock::LlamaBlock(const ModelConfig& c, int64_t layer, WeightSource& w, sha
 
 at::Tensor LlamaBlock::attention(const at::Tensor& n1, const BlockContext& ctx) {
   sharding::Communicator& tp = q_proj_.tp();
-  capture(ctx, layer_, "self_attn.q_proj", n1, false, tp);
-  capture(ctx, layer_, "self_attn.k_proj", n1, false, tp);
-  capture(ctx, layer_, "self_attn.v_proj", n1, false, tp);
+  capture_llama_input(ctx, layer_, "self_attn.q_proj", n1, false, tp);
+  capture_llama_input(ctx, layer_, "self_attn.k_proj", n1, false, tp);
+  capture_llama_input(ctx, layer_, "self_attn.v_proj", n1, false, tp);
   const int64_t B = n1.size(0), T = n1.size(1);
   // [B, T, H*d] -> [B, H, T, d]
   auto heads = [&](const at::Tensor& y, int64_t h) { return y.view({B, T, h, head_dim_}).transpose(1, 2); };
@@ -75,16 +75,16 @@ at::Tensor LlamaBlock::attention(const at::Tensor& n1, const BlockContext& ctx) 
   k = apply_rotary(k, ctx.rope_cos, ctx.rope_sin);
   if (ctx.cache != nullptr) std::tie(k, v) = ctx.cache->append(layer_, k, v);
   const at::Tensor a = masked_attention(q, k, v, ctx.allowed, 1.0 / std::sqrt(static_cast<double>(head_dim_)));
-  capture(ctx, layer_, "self_attn.o_proj", a, true, tp);
+  capture_llama_input(ctx, layer_, "self_attn.o_proj", a, true, tp);
   return o_proj_.forward(a);
 }
 
 at::Tensor LlamaBlock::mlp(const at::Tensor& n2, const BlockContext& ctx) {
   sharding::Communicator& tp = up_proj_.tp();
-  capture(ctx, layer_, "mlp.gate_proj", n2, false, tp);
-  capture(ctx, layer_, "mlp.up_proj", n2, false, tp);
+  capture_llama_input(ctx, layer_, "mlp.gate_proj", n2, false, tp);
+  capture_llama_input(ctx, layer_, "mlp.up_proj", n2, false, tp);
   const at::Tensor act = at::silu(gate_proj_.forward(n2)) * up_proj_.forward(n2);
-  capture(ctx, layer_, "mlp.down_proj", act, true, tp);
+  capture_llama_input(ctx, layer_, "mlp.down_proj", act, true, tp);
   return down_proj_.forward(act);
 }
 
