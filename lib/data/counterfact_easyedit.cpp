@@ -17,7 +17,7 @@ std::string easyedit_field(const std::string& field) {
   return field;
 }
 
-EditRequest parse_record(const json& record) {
+EditRequest parse_easyedit_record(const json& record) {
   require_object(record, "");
   EditRequest r;
   r.case_id = optional_int_field(record, "case_id");
@@ -43,7 +43,7 @@ ReadResult read_counterfact_easyedit(const std::string& file, const ReadOptions&
   for (std::size_t i = 0; i < records.size(); ++i) {
     EditRequest request;
     try {
-      request = parse_record(records[i]);
+      request = parse_easyedit_record(records[i]);
     } catch (const RecordError& e) {
       sink.fail(i, e.field, e.what);
       continue;

@@ -27,7 +27,7 @@ std::string target_string(const json& rewrite, const std::string& key) {
   return string_field(target, "str", join_path(kRewrite, key));
 }
 
-EditRequest parse_record(const json& record) {
+EditRequest parse_rome_record(const json& record) {
   require_object(record, "");
   EditRequest r;
   r.case_id = optional_int_field(record, "case_id");
@@ -55,7 +55,7 @@ ReadResult read_counterfact_rome(const std::string& file, const ReadOptions& opt
   for (std::size_t i = 0; i < records.size(); ++i) {
     EditRequest request;
     try {
-      request = parse_record(records[i]);
+      request = parse_rome_record(records[i]);
     } catch (const RecordError& e) {
       sink.fail(i, e.field, e.what);
       continue;

@@ -19,7 +19,7 @@ constexpr std::array<const char*, 11> kKeys = {
     "paraphrase_prompts", "neighborhood_prompts", "neighborhood_target",
     "attribute_prompts", "generation_prompts"};
 
-EditRequest parse_record(const json& record) {
+EditRequest parse_jsonl_record(const json& record) {
   require_object(record, "");
   for (const auto& item : record.items()) {
     bool known = false;
@@ -76,7 +76,7 @@ ReadResult read_requests_jsonl(const std::string& file, const ReadOptions& optio
       } catch (const json::parse_error& e) {
         throw RecordError{"<record>", std::string("not valid JSON: ") + e.what()};
       }
-      request = parse_record(record);
+      request = parse_jsonl_record(record);
     } catch (const RecordError& e) {
       sink.fail(index, e.field, e.what);
       continue;

@@ -43,7 +43,7 @@ class Rng {
 
 // Independent streams per purpose, so changing one part (say, the number of
 // neighbours) does not reshuffle the others.
-enum Stream : uint64_t { kNames = 1, kObjects, kFacts, kRequests, kTraining };
+enum Stream : uint64_t { kNameStream = 1, kObjectStream, kFactStream, kRequestStream, kTrainingStream };
 Rng stream(uint64_t seed, Stream s) { return Rng(seed * 0x2545F4914F6CDD1Dull + s); }
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -93,7 +93,7 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
   // Relations: the first num_relations of the catalogue, trimmed to size. Which
   // objects stay is drawn from the seed.
   std::vector<ToyRelation> catalogue = toy_relation_catalogue();
-  Rng obj_rng = stream(options.seed, kObjects);
+  Rng obj_rng = stream(options.seed, kObjectStream);
   for (int r = 0; r < n_rel; ++r) {
     ToyRelation rel = catalogue[static_cast<std::size_t>(r)];
     REVIVE_CHECK(options.phrasings_per_relation <= static_cast<int>(rel.phrasings.size()),
@@ -123,7 +123,7 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
       for (const auto& word : split_words(p)) taken.insert(lower(word));
     }
   }
-  Rng name_rng = stream(options.seed, kNames);
+  Rng name_rng = stream(options.seed, kNameStream);
   const std::size_t max_attempts = 1000 + 100 * n_subj;
   for (std::size_t attempts = 0; w.subjects_.size() < n_subj; ++attempts) {
     REVIVE_CHECK(attempts < max_attempts, "toy world: cannot invent enough distinct names");
@@ -132,7 +132,7 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
   }
 
   // Facts: per relation, deal a shuffled deck holding each object equally often.
-  Rng fact_rng = stream(options.seed, kFacts);
+  Rng fact_rng = stream(options.seed, kFactStream);
   w.objects_.assign(n_subj * static_cast<std::size_t>(n_rel), 0);
   for (int r = 0; r < n_rel; ++r) {
     const std::size_t n_obj = w.relations_[static_cast<std::size_t>(r)].objects.size();
@@ -155,7 +155,7 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
   }
 
   // Requests: one per fact, shuffled.
-  Rng req_rng = stream(options.seed, kRequests);
+  Rng req_rng = stream(options.seed, kRequestStream);
   std::vector<ToyFact> order = w.facts();
   req_rng.shuffle(order);
   const std::size_t n_neighbors = static_cast<std::size_t>(options.neighbors_per_request);
@@ -214,7 +214,7 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
       w.training_lines_.push_back(w.fact_sentence(f.subject, f.relation, static_cast<int>(p)));
     }
   }
-  Rng train_rng = stream(options.seed, kTraining);
+  Rng train_rng = stream(options.seed, kTrainingStream);
   train_rng.shuffle(w.training_lines_);
   return w;
 }

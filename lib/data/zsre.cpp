@@ -18,7 +18,7 @@ std::string zsre_field(const std::string& field, ZsreTarget target) {
   return field;
 }
 
-EditRequest parse_record(const json& record, std::size_t index, ZsreTarget target) {
+EditRequest parse_zsre_record(const json& record, std::size_t index, ZsreTarget target) {
   require_object(record, "");
   EditRequest r;
   r.case_id = static_cast<int64_t>(index);
@@ -51,7 +51,7 @@ ReadResult read_zsre(const std::string& file, const ZsreOptions& options) {
   for (std::size_t i = 0; i < records.size(); ++i) {
     EditRequest request;
     try {
-      request = parse_record(records[i], i, options.target);
+      request = parse_zsre_record(records[i], i, options.target);
     } catch (const RecordError& e) {
       sink.fail(i, e.field, e.what);
       continue;
