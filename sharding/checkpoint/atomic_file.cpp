@@ -16,7 +16,7 @@ namespace revive::sharding {
 namespace fs = std::filesystem;
 
 namespace {
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
+[[noreturn]] void throw_io_error(const std::string& what, const std::string& path) {
   throw Error(what + " " + path + ": " + std::strerror(errno));
 }
 }  // namespace
@@ -29,7 +29,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   fd_ = ::mkstemp(buf.data());
-  if (fd_ < 0) fail("cannot create a temporary file for", path_);
+  if (fd_ < 0) throw_io_error("cannot create a temporary file for", path_);
   temp_ = buf.data();
   // mkstemp creates 0600; a checkpoint gets the usual 0644 (subject to umask).
   const mode_t mask = ::umask(0);
@@ -48,7 +48,7 @@ void AtomicFile::write(const void* data, int64_t bytes) {
     const ssize_t n = ::write(fd_, p, static_cast<size_t>(bytes));
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail("cannot write", temp_);
+      throw_io_error("cannot write", temp_);
     }
     p += n;
     bytes -= n;
@@ -56,21 +56,21 @@ void AtomicFile::write(const void* data, int64_t bytes) {
 }
 
 void AtomicFile::commit() {
-  if (::fsync(fd_) != 0) fail("cannot fsync", temp_);
+  if (::fsync(fd_) != 0) throw_io_error("cannot fsync", temp_);
   if (::close(fd_) != 0) {
     fd_ = -1;
-    fail("cannot close", temp_);
+    throw_io_error("cannot close", temp_);
   }
   fd_ = -1;
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file onto", path_);
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) throw_io_error("cannot rename the temporary file onto", path_);
   committed_ = true;
   const fs::path target(path_);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) fail("cannot open folder", dir);
+  if (dfd < 0) throw_io_error("cannot open folder", dir);
   const int rc = ::fsync(dfd);
   ::close(dfd);
-  if (rc != 0) fail("cannot fsync folder", dir);
+  if (rc != 0) throw_io_error("cannot fsync folder", dir);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

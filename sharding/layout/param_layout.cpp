@@ -5,15 +5,15 @@
 namespace revive::sharding {
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
-bool ends_with(const std::string& s, const std::string& p) {
+bool name_starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool name_ends_with(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
 // "<prefix><digits>.<rest>" -> layer and rest. Digits are bounded so a hostile
 // name cannot overflow.
 bool split_layer(const std::string& name, const std::string& prefix, int64_t* layer, std::string* rest) {
-  if (!starts_with(name, prefix)) return false;
+  if (!name_starts_with(name, prefix)) return false;
   size_t i = prefix.size();
   int64_t v = 0;
   const size_t first = i;
@@ -24,7 +24,7 @@ bool split_layer(const std::string& name, const std::string& prefix, int64_t* la
   return true;
 }
 
-ParamLayout make(Layout layout, std::vector<int64_t> stored, int64_t granule = 1, std::string granule_name = {},
+ParamLayout make_layout(Layout layout, std::vector<int64_t> stored, int64_t granule = 1, std::string granule_name = {},
                  bool transpose = false, int64_t parts = 1) {
   ParamLayout p;
   p.layout = layout;
@@ -39,8 +39,8 @@ ParamLayout make(Layout layout, std::vector<int64_t> stored, int64_t granule = 1
 std::optional<ParamLayout> llama_layout(const std::string& name, const ModelDims& d, std::string* why) {
   const int64_t E = d.hidden_size, I = d.intermediate_size, hd = d.head_dim;
   const int64_t q = d.num_heads * hd, kv = d.num_kv_heads * hd;
-  if (name == "model.embed_tokens.weight" || name == "lm_head.weight") return make(Layout::kVocab, {d.vocab_size, E});
-  if (name == "model.norm.weight") return make(Layout::kReplicated, {E});
+  if (name == "model.embed_tokens.weight" || name == "lm_head.weight") return make_layout(Layout::kVocab, {d.vocab_size, E});
+  if (name == "model.norm.weight") return make_layout(Layout::kReplicated, {E});
   int64_t layer = 0;
   std::string rest;
   if (!split_layer(name, "model.layers.", &layer, &rest)) {
@@ -52,33 +52,33 @@ std::optional<ParamLayout> llama_layout(const std::string& name, const ModelDims
     return std::nullopt;
   }
   if (rest == "input_layernorm.weight" || rest == "post_attention_layernorm.weight") {
-    return make(Layout::kReplicated, {E});
+    return make_layout(Layout::kReplicated, {E});
   }
-  if (rest == "self_attn.q_proj.weight") return make(Layout::kColumn, {q, E}, hd, "q heads");
-  if (rest == "self_attn.q_proj.bias") return make(Layout::kColumn, {q}, hd, "q heads");
+  if (rest == "self_attn.q_proj.weight") return make_layout(Layout::kColumn, {q, E}, hd, "q heads");
+  if (rest == "self_attn.q_proj.bias") return make_layout(Layout::kColumn, {q}, hd, "q heads");
   if (rest == "self_attn.k_proj.weight" || rest == "self_attn.v_proj.weight") {
-    return make(Layout::kColumn, {kv, E}, hd, "kv heads");
+    return make_layout(Layout::kColumn, {kv, E}, hd, "kv heads");
   }
   if (rest == "self_attn.k_proj.bias" || rest == "self_attn.v_proj.bias") {
-    return make(Layout::kColumn, {kv}, hd, "kv heads");
+    return make_layout(Layout::kColumn, {kv}, hd, "kv heads");
   }
-  if (rest == "self_attn.o_proj.weight") return make(Layout::kRow, {E, q}, hd, "q heads");
-  if (rest == "self_attn.o_proj.bias" || rest == "mlp.down_proj.bias") return make(Layout::kReplicated, {E});
-  if (rest == "mlp.gate_proj.weight" || rest == "mlp.up_proj.weight") return make(Layout::kColumn, {I, E});
-  if (rest == "mlp.gate_proj.bias" || rest == "mlp.up_proj.bias") return make(Layout::kColumn, {I});
-  if (rest == "mlp.down_proj.weight") return make(Layout::kRow, {E, I});
+  if (rest == "self_attn.o_proj.weight") return make_layout(Layout::kRow, {E, q}, hd, "q heads");
+  if (rest == "self_attn.o_proj.bias" || rest == "mlp.down_proj.bias") return make_layout(Layout::kReplicated, {E});
+  if (rest == "mlp.gate_proj.weight" || rest == "mlp.up_proj.weight") return make_layout(Layout::kColumn, {I, E});
+  if (rest == "mlp.gate_proj.bias" || rest == "mlp.up_proj.bias") return make_layout(Layout::kColumn, {I});
+  if (rest == "mlp.down_proj.weight") return make_layout(Layout::kRow, {E, I});
   *why = "not a parameter name of a llama-family model";
   return std::nullopt;
 }
 
 std::optional<ParamLayout> gpt2_layout(const std::string& full, const ModelDims& d, std::string* why) {
   const int64_t E = d.hidden_size, I = d.intermediate_size, hd = d.head_dim;
-  if (full == "lm_head.weight") return make(Layout::kVocab, {d.vocab_size, E});
+  if (full == "lm_head.weight") return make_layout(Layout::kVocab, {d.vocab_size, E});
   // GPT2LMHeadModel saves "transformer.h.0...", a bare GPT2Model "h.0...".
-  const std::string name = starts_with(full, "transformer.") ? full.substr(12) : full;
-  if (name == "wte.weight") return make(Layout::kVocab, {d.vocab_size, E});
-  if (name == "wpe.weight") return make(Layout::kReplicated, {d.max_positions, E});
-  if (name == "ln_f.weight" || name == "ln_f.bias") return make(Layout::kReplicated, {E});
+  const std::string name = name_starts_with(full, "transformer.") ? full.substr(12) : full;
+  if (name == "wte.weight") return make_layout(Layout::kVocab, {d.vocab_size, E});
+  if (name == "wpe.weight") return make_layout(Layout::kReplicated, {d.max_positions, E});
+  if (name == "ln_f.weight" || name == "ln_f.bias") return make_layout(Layout::kReplicated, {E});
   int64_t layer = 0;
   std::string rest;
   if (!split_layer(name, "h.", &layer, &rest)) {
@@ -90,15 +90,15 @@ std::optional<ParamLayout> gpt2_layout(const std::string& full, const ModelDims&
     return std::nullopt;
   }
   if (rest == "ln_1.weight" || rest == "ln_1.bias" || rest == "ln_2.weight" || rest == "ln_2.bias") {
-    return make(Layout::kReplicated, {E});
+    return make_layout(Layout::kReplicated, {E});
   }
-  if (rest == "attn.c_attn.weight") return make(Layout::kColumn, {E, 3 * E}, hd, "heads", true, 3);
-  if (rest == "attn.c_attn.bias") return make(Layout::kColumn, {3 * E}, hd, "heads", false, 3);
-  if (rest == "attn.c_proj.weight") return make(Layout::kRow, {E, E}, hd, "heads", true);
-  if (rest == "attn.c_proj.bias" || rest == "mlp.c_proj.bias") return make(Layout::kReplicated, {E});
-  if (rest == "mlp.c_fc.weight") return make(Layout::kColumn, {E, I}, 1, {}, true);
-  if (rest == "mlp.c_fc.bias") return make(Layout::kColumn, {I});
-  if (rest == "mlp.c_proj.weight") return make(Layout::kRow, {I, E}, 1, {}, true);
+  if (rest == "attn.c_attn.weight") return make_layout(Layout::kColumn, {E, 3 * E}, hd, "heads", true, 3);
+  if (rest == "attn.c_attn.bias") return make_layout(Layout::kColumn, {3 * E}, hd, "heads", false, 3);
+  if (rest == "attn.c_proj.weight") return make_layout(Layout::kRow, {E, E}, hd, "heads", true);
+  if (rest == "attn.c_proj.bias" || rest == "mlp.c_proj.bias") return make_layout(Layout::kReplicated, {E});
+  if (rest == "mlp.c_fc.weight") return make_layout(Layout::kColumn, {E, I}, 1, {}, true);
+  if (rest == "mlp.c_fc.bias") return make_layout(Layout::kColumn, {I});
+  if (rest == "mlp.c_proj.weight") return make_layout(Layout::kRow, {I, E}, 1, {}, true);
   *why = "not a parameter name of a gpt2 model";
   return std::nullopt;
 }
@@ -142,8 +142,8 @@ ParamLayout param_layout(const std::string& name, const ModelDims& dims) {
 }
 
 bool is_non_parameter_buffer(const std::string& name) {
-  return ends_with(name, ".rotary_emb.inv_freq") || ends_with(name, ".attn.bias") ||
-         ends_with(name, ".attn.masked_bias");
+  return name_ends_with(name, ".rotary_emb.inv_freq") || name_ends_with(name, ".attn.bias") ||
+         name_ends_with(name, ".attn.masked_bias");
 }
 
 std::vector<std::string> parameter_names(const ModelDims& dims, const ParamNameOptions& opts) {

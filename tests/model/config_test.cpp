@@ -20,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-json llama_json() {
+json llama_config_json() {
   return json::parse(R"({
     "architectures": ["LlamaForCausalLM"], "model_type": "llama",
     "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 5,
@@ -30,18 +30,18 @@ json llama_json() {
     "eos_token_id": 2, "torch_dtype": "float32", "attention_bias": false})");
 }
 
-json gpt2_json() {
+json gpt2_config_json() {
   return json::parse(R"({
     "model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12,
     "n_positions": 1024, "n_inner": null, "layer_norm_epsilon": 1e-05,
     "activation_function": "gelu_new", "bos_token_id": 50256, "eos_token_id": 50256})");
 }
 
-ModelConfig parse(const json& j) { return parse_config(j.dump(), "dir/config.json"); }
+ModelConfig parse_test_config(const json& j) { return parse_config(j.dump(), "dir/config.json"); }
 
-void expect_field_error(const json& j, const std::string& field) {
+void expect_config_field_error(const json& j, const std::string& field) {
   try {
-    parse(j);
+    parse_test_config(j);
     ADD_FAILURE() << "no InputError for field " << field << " in " << j.dump();
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), "dir/config.json") << e.what();
@@ -50,7 +50,7 @@ void expect_field_error(const json& j, const std::string& field) {
 }
 
 TEST(ConfigTest, LlamaWithGqa) {
-  const ModelConfig c = parse(llama_json());
+  const ModelConfig c = parse_test_config(llama_config_json());
   EXPECT_EQ(c.family, Family::kLlama);
   EXPECT_EQ(c.model_type, "llama");
   EXPECT_EQ(c.vocab_size, 512);
@@ -76,12 +76,12 @@ TEST(ConfigTest, LlamaWithGqa) {
 }
 
 TEST(ConfigTest, DefaultsOfTheHfConfigClasses) {
-  json j = llama_json();
+  json j = llama_config_json();
   for (const char* k : {"num_key_value_heads", "max_position_embeddings", "rms_norm_eps", "rope_theta",
                         "hidden_act", "tie_word_embeddings", "bos_token_id", "eos_token_id", "attention_bias"}) {
     j.erase(k);
   }
-  const ModelConfig c = parse(j);
+  const ModelConfig c = parse_test_config(j);
   EXPECT_EQ(c.num_kv_heads, 8);
   EXPECT_EQ(c.max_position_embeddings, 2048);
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
@@ -89,17 +89,17 @@ TEST(ConfigTest, DefaultsOfTheHfConfigClasses) {
   EXPECT_FALSE(c.bos_token_id.has_value());
   // null means "default" as well.
   j["num_key_value_heads"] = nullptr;
-  EXPECT_EQ(parse(j).num_kv_heads, 8);
+  EXPECT_EQ(parse_test_config(j).num_kv_heads, 8);
 }
 
 TEST(ConfigTest, Llama3RopeScalingHeadDimAndListEos) {
-  json j = llama_json();
+  json j = llama_config_json();
   j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
                        {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
   j["rope_theta"] = 500000.0;
   j["head_dim"] = 16;  // explicit, not hidden / heads
   j["eos_token_id"] = {128001, 128008, 128009};
-  const ModelConfig c = parse(j);
+  const ModelConfig c = parse_test_config(j);
   EXPECT_EQ(c.rope_scaling.type, "llama3");
   EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 8.0);
   EXPECT_DOUBLE_EQ(c.rope_scaling.low_freq_factor, 1.0);
@@ -112,37 +112,37 @@ TEST(ConfigTest, Llama3RopeScalingHeadDimAndListEos) {
   // The older spelling "type".
   j["rope_scaling"].erase("rope_type");
   j["rope_scaling"]["type"] = "llama3";
-  EXPECT_EQ(parse(j).rope_scaling.type, "llama3");
+  EXPECT_EQ(parse_test_config(j).rope_scaling.type, "llama3");
   j["rope_scaling"] = {{"type", "default"}};
-  EXPECT_EQ(parse(j).rope_scaling.type, "");
+  EXPECT_EQ(parse_test_config(j).rope_scaling.type, "");
 }
 
 TEST(ConfigTest, AttentionBiasAndMistralQwen2) {
-  json j = llama_json();
+  json j = llama_config_json();
   j["attention_bias"] = true;
   j["mlp_bias"] = true;
-  ModelConfig c = parse(j);
+  ModelConfig c = parse_test_config(j);
   EXPECT_TRUE(c.attention_bias);
   EXPECT_TRUE(c.attention_out_bias);
   EXPECT_TRUE(c.mlp_bias);
-  j = llama_json();
+  j = llama_config_json();
   j["model_type"] = "qwen2";
   j.erase("attention_bias");
   j.erase("max_position_embeddings");
-  c = parse(j);
+  c = parse_test_config(j);
   EXPECT_EQ(c.family, Family::kLlama);
   EXPECT_TRUE(c.attention_bias);       // Qwen2 always has q/k/v biases
   EXPECT_FALSE(c.attention_out_bias);  // and none on o_proj
   EXPECT_EQ(c.max_position_embeddings, 32768);
   j["model_type"] = "mistral";
   j["sliding_window"] = 4096;
-  c = parse(j);
+  c = parse_test_config(j);
   EXPECT_EQ(c.family, Family::kLlama);
   EXPECT_FALSE(c.attention_bias);
 }
 
 TEST(ConfigTest, Gpt2) {
-  const ModelConfig c = parse(gpt2_json());
+  const ModelConfig c = parse_test_config(gpt2_config_json());
   EXPECT_EQ(c.family, Family::kGpt2);
   EXPECT_EQ(c.vocab_size, 50257);
   EXPECT_EQ(c.hidden_size, 768);
@@ -155,10 +155,10 @@ TEST(ConfigTest, Gpt2) {
   EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-5);
   EXPECT_TRUE(c.tie_word_embeddings);  // PretrainedConfig's default
   EXPECT_EQ(c.hidden_act, "gelu_new");
-  json j = gpt2_json();
+  json j = gpt2_config_json();
   j["n_inner"] = 1000;
   j["tie_word_embeddings"] = false;
-  const ModelConfig c2 = parse(j);
+  const ModelConfig c2 = parse_test_config(j);
   EXPECT_EQ(c2.intermediate_size, 1000);
   EXPECT_FALSE(c2.tie_word_embeddings);
   EXPECT_EQ(model_dims(c2).arch, sharding::Arch::kGpt2);
@@ -168,19 +168,19 @@ TEST(ConfigTest, Gpt2) {
 TEST(ConfigTest, MissingFieldNamesIt) {
   for (const char* k : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
                         "num_attention_heads", "model_type"}) {
-    json j = llama_json();
+    json j = llama_config_json();
     j.erase(k);
-    expect_field_error(j, k);
+    expect_config_field_error(j, k);
   }
   for (const char* k : {"vocab_size", "n_embd", "n_layer", "n_head", "n_positions"}) {
-    json j = gpt2_json();
+    json j = gpt2_config_json();
     j.erase(k);
-    expect_field_error(j, k);
+    expect_config_field_error(j, k);
   }
-  json j = llama_json();
+  json j = llama_config_json();
   j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
                        {"original_max_position_embeddings", 8192}};
-  expect_field_error(j, "rope_scaling.high_freq_factor");
+  expect_config_field_error(j, "rope_scaling.high_freq_factor");
 }
 
 TEST(ConfigTest, IllTypedOrInvalidFieldNamesIt) {
@@ -188,26 +188,26 @@ TEST(ConfigTest, IllTypedOrInvalidFieldNamesIt) {
     j[k] = std::move(v);
     return j;
   };
-  expect_field_error(with(llama_json(), "hidden_size", "64"), "hidden_size");
-  expect_field_error(with(llama_json(), "hidden_size", 64.5), "hidden_size");
-  expect_field_error(with(llama_json(), "num_hidden_layers", 0), "num_hidden_layers");
-  expect_field_error(with(llama_json(), "num_attention_heads", -8), "num_attention_heads");
-  expect_field_error(with(llama_json(), "num_key_value_heads", 3), "num_key_value_heads");
-  expect_field_error(with(with(llama_json(), "num_attention_heads", 7), "num_key_value_heads", 7),
+  expect_config_field_error(with(llama_config_json(), "hidden_size", "64"), "hidden_size");
+  expect_config_field_error(with(llama_config_json(), "hidden_size", 64.5), "hidden_size");
+  expect_config_field_error(with(llama_config_json(), "num_hidden_layers", 0), "num_hidden_layers");
+  expect_config_field_error(with(llama_config_json(), "num_attention_heads", -8), "num_attention_heads");
+  expect_config_field_error(with(llama_config_json(), "num_key_value_heads", 3), "num_key_value_heads");
+  expect_config_field_error(with(with(llama_config_json(), "num_attention_heads", 7), "num_key_value_heads", 7),
                      "num_attention_heads");  // 64 % 7 and no head_dim
-  expect_field_error(with(llama_json(), "rms_norm_eps", "1e-5"), "rms_norm_eps");
-  expect_field_error(with(llama_json(), "tie_word_embeddings", 1), "tie_word_embeddings");
-  expect_field_error(with(llama_json(), "eos_token_id", "2"), "eos_token_id");
-  expect_field_error(with(llama_json(), "hidden_act", "gelu"), "hidden_act");
-  expect_field_error(with(llama_json(), "rope_scaling", 2), "rope_scaling");
-  expect_field_error(with(llama_json(), "rope_scaling", json{{"rope_type", "yarn"}, {"factor", 4.0}}),
+  expect_config_field_error(with(llama_config_json(), "rms_norm_eps", "1e-5"), "rms_norm_eps");
+  expect_config_field_error(with(llama_config_json(), "tie_word_embeddings", 1), "tie_word_embeddings");
+  expect_config_field_error(with(llama_config_json(), "eos_token_id", "2"), "eos_token_id");
+  expect_config_field_error(with(llama_config_json(), "hidden_act", "gelu"), "hidden_act");
+  expect_config_field_error(with(llama_config_json(), "rope_scaling", 2), "rope_scaling");
+  expect_config_field_error(with(llama_config_json(), "rope_scaling", json{{"rope_type", "yarn"}, {"factor", 4.0}}),
                      "rope_scaling.rope_type");
-  expect_field_error(with(llama_json(), "model_type", "bert"), "model_type");
-  expect_field_error(with(llama_json(), "model_type", 3), "model_type");
-  expect_field_error(with(gpt2_json(), "n_head", 7), "n_head");
-  expect_field_error(with(gpt2_json(), "activation_function", "swish"), "activation_function");
-  expect_field_error(with(gpt2_json(), "scale_attn_by_inverse_layer_idx", true), "scale_attn_by_inverse_layer_idx");
-  expect_field_error(with(gpt2_json(), "n_inner", "x"), "n_inner");
+  expect_config_field_error(with(llama_config_json(), "model_type", "bert"), "model_type");
+  expect_config_field_error(with(llama_config_json(), "model_type", 3), "model_type");
+  expect_config_field_error(with(gpt2_config_json(), "n_head", 7), "n_head");
+  expect_config_field_error(with(gpt2_config_json(), "activation_function", "swish"), "activation_function");
+  expect_config_field_error(with(gpt2_config_json(), "scale_attn_by_inverse_layer_idx", true), "scale_attn_by_inverse_layer_idx");
+  expect_config_field_error(with(gpt2_config_json(), "n_inner", "x"), "n_inner");
 }
 
 TEST(ConfigTest, BrokenJsonAndMissingFile) {
@@ -225,7 +225,7 @@ TEST(ConfigTest, BrokenJsonAndMissingFile) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), dir + "/config.json");
   }
-  std::ofstream(dir + "/config.json") << llama_json().dump();
+  std::ofstream(dir + "/config.json") << llama_config_json().dump();
   EXPECT_EQ(load_config(dir).source, dir + "/config.json");
   EXPECT_EQ(load_config(dir + "/config.json").num_kv_heads, 4);
 }

@@ -13,9 +13,9 @@
 namespace revive::model {
 namespace {
 
-constexpr int kMutations = 3000;
+constexpr int kConfigMutations = 3000;
 
-const char* kSeeds[] = {
+const char* kConfigSeeds[] = {
     R"({"model_type":"llama","hidden_size":64,"intermediate_size":172,"num_hidden_layers":5,
         "num_attention_heads":8,"num_key_value_heads":4,"vocab_size":512,"rope_theta":500000.0,
         "rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,
@@ -24,7 +24,7 @@ const char* kSeeds[] = {
         "n_inner":null,"layer_norm_epsilon":1e-5,"activation_function":"gelu_new"})",
 };
 
-void check(const std::string& text, int& accepted) {
+void check_config_mutant(const std::string& text, int& accepted) {
   try {
     const ModelConfig c = parse_config(text, "config.json");
     ++accepted;
@@ -43,8 +43,8 @@ void check(const std::string& text, int& accepted) {
 TEST(ConfigMutationTest, ByteMutationsOnlyEverRaiseInputError) {
   std::mt19937_64 rng(99);
   int accepted = 0;
-  for (int it = 0; it < kMutations; ++it) {
-    std::string s = kSeeds[it % 2];
+  for (int it = 0; it < kConfigMutations; ++it) {
+    std::string s = kConfigSeeds[it % 2];
     for (int e = 0, n = 1 + static_cast<int>(rng() % 3); e < n; ++e) {
       const size_t pos = rng() % s.size();
       switch (rng() % 3) {
@@ -54,7 +54,7 @@ TEST(ConfigMutationTest, ByteMutationsOnlyEverRaiseInputError) {
       }
       if (s.empty()) s = "{";
     }
-    check(s, accepted);
+    check_config_mutant(s, accepted);
   }
   EXPECT_GT(accepted, 0);
 }
@@ -65,8 +65,8 @@ TEST(ConfigMutationTest, ValueSwapsOnlyEverRaiseInputError) {
                                               9223372036854775807LL, 1e300};
   std::mt19937_64 rng(100);
   int accepted = 0;
-  for (int it = 0; it < kMutations; ++it) {
-    nlohmann::json j = nlohmann::json::parse(kSeeds[it % 2]);
+  for (int it = 0; it < kConfigMutations; ++it) {
+    nlohmann::json j = nlohmann::json::parse(kConfigSeeds[it % 2]);
     for (int e = 0, n = 1 + static_cast<int>(rng() % 3); e < n; ++e) {
       std::vector<std::string> keys;
       for (const auto& item : j.items()) keys.push_back(item.key());
@@ -83,7 +83,7 @@ TEST(ConfigMutationTest, ValueSwapsOnlyEverRaiseInputError) {
       }
       if (j.empty()) j["model_type"] = "llama";
     }
-    check(j.dump(), accepted);
+    check_config_mutant(j.dump(), accepted);
   }
   EXPECT_GT(accepted, 0);
 }

@@ -119,12 +119,12 @@ TEST(CheckpointReaderTest, MissingTensorNamesFolderAndTensor) {
   }
 }
 
-void write_index(const std::string& dir, const std::string& text) {
+void write_index_json(const std::string& dir, const std::string& text) {
   std::ofstream(fs::path(dir) / "model.safetensors.index.json") << text;
 }
 
 template <class Fn>
-void expect_input_error(Fn fn, const std::string& file, const std::string& field) {
+void expect_reader_input_error(Fn fn, const std::string& file, const std::string& field) {
   try {
     fn();
     ADD_FAILURE() << "no InputError for " << file << " " << field;
@@ -139,29 +139,29 @@ TEST(CheckpointReaderTest, MalformedIndex) {
   write_safetensors((fs::path(dir) / "part.safetensors").string(), {{"x", at::ones({2})}});
   const std::string index = (fs::path(dir) / "model.safetensors.index.json").string();
 
-  write_index(dir, R"({"weight_map": {"x": "part.safetensors"}})");
+  write_index_json(dir, R"({"weight_map": {"x": "part.safetensors"}})");
   EXPECT_TRUE(at::equal(CheckpointReader(dir).read("x", at::kFloat), at::ones({2})));
 
-  write_index(dir, R"({"weight_map": {"x": "part.safetensors"})");
-  expect_input_error([&] { CheckpointReader r(dir); }, index, "");
-  write_index(dir, R"({"metadata": {}})");
-  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map");
-  write_index(dir, R"({"weight_map": {"y": "part.safetensors"}})");
-  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.y");
-  write_index(dir, R"({"weight_map": {"x": "../part.safetensors"}})");
-  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
-  write_index(dir, R"({"weight_map": {"x": 3}})");
-  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
+  write_index_json(dir, R"({"weight_map": {"x": "part.safetensors"})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "");
+  write_index_json(dir, R"({"metadata": {}})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map");
+  write_index_json(dir, R"({"weight_map": {"y": "part.safetensors"}})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.y");
+  write_index_json(dir, R"({"weight_map": {"x": "../part.safetensors"}})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
+  write_index_json(dir, R"({"weight_map": {"x": 3}})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
   const std::string gone = (fs::path(dir) / "gone.safetensors").string();
-  write_index(dir, R"({"weight_map": {"x": "gone.safetensors"}})");
-  expect_input_error([&] { CheckpointReader r(dir); }, gone, "");
+  write_index_json(dir, R"({"weight_map": {"x": "gone.safetensors"}})");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, gone, "");
 }
 
 TEST(CheckpointReaderTest, EmptyOrMissingFolder) {
   const std::string dir = revive::testing::temp_dir("ckpt");
-  expect_input_error([&] { CheckpointReader r(dir); }, dir, "");
+  expect_reader_input_error([&] { CheckpointReader r(dir); }, dir, "");
   const std::string none = dir + "/nope";
-  expect_input_error([&] { CheckpointReader r(none); }, none, "");
+  expect_reader_input_error([&] { CheckpointReader r(none); }, none, "");
 }
 
 TEST(CheckpointReaderTest, Stories260KSlicesEqualFullReads) {

@@ -26,7 +26,7 @@ constexpr int kByteMutations = 4000;
 constexpr int kJsonMutations = 4000;
 constexpr int kReadEvery = 8;  // also open through SafetensorsFile and read every 8th variant
 
-std::string valid_file(const std::string& dir) {
+std::string valid_safetensors_bytes(const std::string& dir) {
   at::manual_seed(3);
   const std::string p = (fs::path(dir) / "seed.safetensors").string();
   write_safetensors(p, {{"w", at::randn({4, 3})},
@@ -38,13 +38,13 @@ std::string valid_file(const std::string& dir) {
   return revive::testing::read_bytes(p);
 }
 
-struct Outcome {
+struct MutationOutcome {
   int accepted = 0, rejected = 0;
 };
 
 // Checks the parser's verdict on `bytes`; on acceptance checks the header's
 // invariants and, when `read_path` is given, reads every tensor from a file.
-void check(const std::string& bytes, const std::string& read_path, Outcome& out) {
+void check_safetensors_mutant(const std::string& bytes, const std::string& read_path, MutationOutcome& out) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   const int64_t size = static_cast<int64_t>(bytes.size());
   SafetensorsHeader h;
@@ -85,10 +85,10 @@ void check(const std::string& bytes, const std::string& read_path, Outcome& out)
 
 TEST(SafetensorsMutationTest, RandomByteMutationsOnlyEverRaiseInputError) {
   const std::string dir = revive::testing::temp_dir("mutate");
-  const std::string seed = valid_file(dir);
+  const std::string seed = valid_safetensors_bytes(dir);
   const std::string read_path = (fs::path(dir) / "m.safetensors").string();
   std::mt19937_64 rng(20240611);
-  Outcome out;
+  MutationOutcome out;
   for (int it = 0; it < kByteMutations; ++it) {
     std::string m = seed;
     const int edits = 1 + static_cast<int>(rng() % 4);
@@ -108,7 +108,7 @@ TEST(SafetensorsMutationTest, RandomByteMutationsOnlyEverRaiseInputError) {
         }
       }
     }
-    check(m, it % kReadEvery == 0 ? read_path : std::string(), out);
+    check_safetensors_mutant(m, it % kReadEvery == 0 ? read_path : std::string(), out);
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(out.accepted + out.rejected, kByteMutations);
@@ -121,7 +121,7 @@ TEST(SafetensorsMutationTest, RandomByteMutationsOnlyEverRaiseInputError) {
 // the JSON stays well formed and the semantic checks are what is exercised.
 TEST(SafetensorsMutationTest, StructureAwareHeaderMutationsOnlyEverRaiseInputError) {
   const std::string dir = revive::testing::temp_dir("mutate");
-  const std::string seed = valid_file(dir);
+  const std::string seed = valid_safetensors_bytes(dir);
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(seed[i]);
   const std::string header = seed.substr(8, n);
@@ -135,7 +135,7 @@ TEST(SafetensorsMutationTest, StructureAwareHeaderMutationsOnlyEverRaiseInputErr
                                             "\"F8_E4M3\"", "\"\"", "\"__metadata__\"", "\"w\"", "\"shape\"",
                                             "\"data_offsets\"", "\"dtype\"", "[]", "{}", "[1,2]", "[0,0]"};
   std::mt19937_64 rng(7);
-  Outcome out;
+  MutationOutcome out;
   for (int it = 0; it < kJsonMutations; ++it) {
     std::string h = header;
     const int edits = 1 + static_cast<int>(rng() % 3);
@@ -169,7 +169,7 @@ TEST(SafetensorsMutationTest, StructureAwareHeaderMutationsOnlyEverRaiseInputErr
     std::string d = data;
     if (rng() % 5 == 0) d.resize(rng() % (d.size() + 1));
     if (rng() % 7 == 0) d += std::string(rng() % 32, 'x');
-    check(revive::testing::raw_safetensors(h, d), it % kReadEvery == 0 ? read_path : std::string(), out);
+    check_safetensors_mutant(revive::testing::raw_safetensors(h, d), it % kReadEvery == 0 ? read_path : std::string(), out);
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_EQ(out.accepted + out.rejected, kJsonMutations);

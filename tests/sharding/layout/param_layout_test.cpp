@@ -11,7 +11,7 @@
 namespace revive::sharding {
 namespace {
 
-ModelDims llama_dims() {  // GQA: 8 q heads, 4 kv heads of 8, as stories260K
+ModelDims layout_llama_dims() {  // GQA: 8 q heads, 4 kv heads of 8, as stories260K
   ModelDims d;
   d.arch = Arch::kLlama;
   d.vocab_size = 512;
@@ -25,7 +25,7 @@ ModelDims llama_dims() {  // GQA: 8 q heads, 4 kv heads of 8, as stories260K
   return d;
 }
 
-ModelDims gpt2_dims() {
+ModelDims layout_gpt2_dims() {
   ModelDims d;
   d.arch = Arch::kGpt2;
   d.vocab_size = 50;
@@ -42,7 +42,7 @@ ModelDims gpt2_dims() {
 using Shape = std::vector<int64_t>;
 
 TEST(ParamLayoutTest, LlamaLayoutsAndStoredShapes) {
-  const ModelDims d = llama_dims();
+  const ModelDims d = layout_llama_dims();
   struct Case {
     const char* name;
     Layout layout;
@@ -78,7 +78,7 @@ TEST(ParamLayoutTest, LlamaLayoutsAndStoredShapes) {
 }
 
 TEST(ParamLayoutTest, GqaSplitsByWholeHeads) {
-  const ModelDims d = llama_dims();
+  const ModelDims d = layout_llama_dims();
   const ParamLayout k = param_layout("model.layers.0.self_attn.k_proj.weight", d);
   const ParamLayout q = param_layout("model.layers.0.self_attn.q_proj.weight", d);
   const ParamLayout o = param_layout("model.layers.0.self_attn.o_proj.weight", d);
@@ -117,7 +117,7 @@ TEST(ParamLayoutTest, GqaSplitsByWholeHeads) {
 }
 
 TEST(ParamLayoutTest, Gpt2Conv1DAndFusedQkv) {
-  const ModelDims d = gpt2_dims();
+  const ModelDims d = layout_gpt2_dims();
   for (const std::string prefix : {"transformer.", ""}) {
     const ParamLayout c_attn = param_layout(prefix + "h.1.attn.c_attn.weight", d);
     EXPECT_EQ(c_attn.layout, Layout::kColumn);
@@ -155,15 +155,15 @@ TEST(ParamLayoutTest, Gpt2Conv1DAndFusedQkv) {
 
 TEST(ParamLayoutTest, UnknownNamesAndLayersOutOfRange) {
   std::string why;
-  EXPECT_FALSE(find_param_layout("model.layers.5.mlp.up_proj.weight", llama_dims(), &why));
+  EXPECT_FALSE(find_param_layout("model.layers.5.mlp.up_proj.weight", layout_llama_dims(), &why));
   EXPECT_NE(why.find("5 layers"), std::string::npos) << why;
-  EXPECT_FALSE(find_param_layout("model.layers.x.mlp.up_proj.weight", llama_dims(), &why));
-  EXPECT_FALSE(find_param_layout("model.layers.0.mlp.fc.weight", llama_dims(), &why));
-  EXPECT_FALSE(find_param_layout("model.layers.99999999999999999999.mlp.up_proj.weight", llama_dims(), &why));
-  EXPECT_FALSE(find_param_layout("transformer.h.0.attn.c_attn.weight", llama_dims(), &why));
-  EXPECT_FALSE(find_param_layout("model.embed_tokens.weight", gpt2_dims(), &why));
-  EXPECT_FALSE(find_param_layout("transformer.h.2.ln_1.weight", gpt2_dims(), &why));
-  EXPECT_THROW(param_layout("nonsense", llama_dims()), Error);
+  EXPECT_FALSE(find_param_layout("model.layers.x.mlp.up_proj.weight", layout_llama_dims(), &why));
+  EXPECT_FALSE(find_param_layout("model.layers.0.mlp.fc.weight", layout_llama_dims(), &why));
+  EXPECT_FALSE(find_param_layout("model.layers.99999999999999999999.mlp.up_proj.weight", layout_llama_dims(), &why));
+  EXPECT_FALSE(find_param_layout("transformer.h.0.attn.c_attn.weight", layout_llama_dims(), &why));
+  EXPECT_FALSE(find_param_layout("model.embed_tokens.weight", layout_gpt2_dims(), &why));
+  EXPECT_FALSE(find_param_layout("transformer.h.2.ln_1.weight", layout_gpt2_dims(), &why));
+  EXPECT_THROW(param_layout("nonsense", layout_llama_dims()), Error);
   EXPECT_TRUE(is_non_parameter_buffer("model.layers.0.self_attn.rotary_emb.inv_freq"));
   EXPECT_TRUE(is_non_parameter_buffer("transformer.h.0.attn.masked_bias"));
   EXPECT_TRUE(is_non_parameter_buffer("h.0.attn.bias"));
@@ -173,17 +173,17 @@ TEST(ParamLayoutTest, UnknownNamesAndLayersOutOfRange) {
 TEST(ParamLayoutTest, ParameterNamesAllHaveLayouts) {
   ParamNameOptions qwen;
   qwen.attention_bias = true;
-  const auto llama_tied = parameter_names(llama_dims(), {true});
+  const auto llama_tied = parameter_names(layout_llama_dims(), {true});
   EXPECT_EQ(llama_tied.size(), 1 + 5 * 9 + 1u);
-  const auto llama_qwen = parameter_names(llama_dims(), qwen);
+  const auto llama_qwen = parameter_names(layout_llama_dims(), qwen);
   EXPECT_EQ(llama_qwen.size(), 1 + 5 * 12 + 2u);
-  const auto gpt2 = parameter_names(gpt2_dims(), {true});
+  const auto gpt2 = parameter_names(layout_gpt2_dims(), {true});
   EXPECT_EQ(gpt2.size(), 2 + 2 * 12 + 2u);
   for (const auto* names : {&llama_tied, &llama_qwen}) {
     EXPECT_EQ(std::set<std::string>(names->begin(), names->end()).size(), names->size());
-    for (const auto& n : *names) EXPECT_TRUE(find_param_layout(n, llama_dims())) << n;
+    for (const auto& n : *names) EXPECT_TRUE(find_param_layout(n, layout_llama_dims())) << n;
   }
-  for (const auto& n : gpt2) EXPECT_TRUE(find_param_layout(n, gpt2_dims())) << n;
+  for (const auto& n : gpt2) EXPECT_TRUE(find_param_layout(n, layout_gpt2_dims())) << n;
 }
 
 }  // namespace

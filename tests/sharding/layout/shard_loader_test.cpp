@@ -13,7 +13,7 @@
 namespace revive::sharding {
 namespace {
 
-ModelDims gpt2_dims() {
+ModelDims loader_gpt2_dims() {
   ModelDims d;
   d.arch = Arch::kGpt2;
   d.vocab_size = 20;
@@ -38,7 +38,7 @@ TEST(ShardLoaderTest, Gpt2ConvWeightsAreTransposedAndCAttnSplitIntoQkv) {
                          {"transformer.h.0.mlp.c_fc.weight", c_fc}});
   CheckpointReader ckpt(dir);
   LocalCommunicator tp("tp");
-  const auto parts = load_shard_parts(ckpt, "transformer.h.0.attn.c_attn.weight", gpt2_dims(), tp, at::kFloat);
+  const auto parts = load_shard_parts(ckpt, "transformer.h.0.attn.c_attn.weight", loader_gpt2_dims(), tp, at::kFloat);
   ASSERT_EQ(parts.size(), 3u);
   for (int p = 0; p < 3; ++p) {
     // HF Conv1D computes x @ W + b, so the nn.Linear weight of part p is
@@ -48,12 +48,12 @@ TEST(ShardLoaderTest, Gpt2ConvWeightsAreTransposedAndCAttnSplitIntoQkv) {
     EXPECT_EQ(parts[p].spec().global_shape, (std::vector<int64_t>{8, 8}));
     EXPECT_TRUE(parts[p].local().is_contiguous());
   }
-  const auto bias = load_shard_parts(ckpt, "transformer.h.0.attn.c_attn.bias", gpt2_dims(), tp, at::kFloat);
+  const auto bias = load_shard_parts(ckpt, "transformer.h.0.attn.c_attn.bias", loader_gpt2_dims(), tp, at::kFloat);
   for (int p = 0; p < 3; ++p) EXPECT_TRUE(at::equal(bias[p].local(), c_attn_b.slice(0, 8 * p, 8 * (p + 1))));
-  const ShardedTensor fc = load_shard(ckpt, "transformer.h.0.mlp.c_fc.weight", gpt2_dims(), tp, at::kDouble);
+  const ShardedTensor fc = load_shard(ckpt, "transformer.h.0.mlp.c_fc.weight", loader_gpt2_dims(), tp, at::kDouble);
   EXPECT_TRUE(at::equal(fc.local(), c_fc.t().to(at::kDouble)));
   EXPECT_EQ(fc.layout(), Layout::kColumn);
-  EXPECT_THROW(load_shard(ckpt, "transformer.h.0.attn.c_attn.weight", gpt2_dims(), tp, at::kFloat), Error);
+  EXPECT_THROW(load_shard(ckpt, "transformer.h.0.attn.c_attn.weight", loader_gpt2_dims(), tp, at::kFloat), Error);
 }
 
 TEST(ShardLoaderTest, ShapeThatDoesNotMatchTheConfigNamesFileAndTensor) {
@@ -66,7 +66,7 @@ TEST(ShardLoaderTest, ShapeThatDoesNotMatchTheConfigNamesFileAndTensor) {
   const std::string file = dir + "/model.safetensors";
   auto expect_error = [&](const std::string& name, const std::string& file_expected, const std::string& text) {
     try {
-      load_shard(ckpt, name, gpt2_dims(), tp, at::kFloat);
+      load_shard(ckpt, name, loader_gpt2_dims(), tp, at::kFloat);
       ADD_FAILURE() << "no error for " << name;
     } catch (const InputError& e) {
       EXPECT_EQ(e.file(), file_expected);
@@ -77,7 +77,7 @@ TEST(ShardLoaderTest, ShapeThatDoesNotMatchTheConfigNamesFileAndTensor) {
   expect_error("transformer.h.0.mlp.c_fc.weight", file, "does not match config.json");
   expect_error("transformer.h.3.mlp.c_fc.weight", file, "1 layers");
   expect_error("transformer.h.0.mlp.c_proj.weight", dir, "not found");  // missing tensor
-  EXPECT_NO_THROW(load_shard(ckpt, "transformer.h.0.mlp.c_fc.bias", gpt2_dims(), tp, at::kFloat));
+  EXPECT_NO_THROW(load_shard(ckpt, "transformer.h.0.mlp.c_fc.bias", loader_gpt2_dims(), tp, at::kFloat));
 }
 
 }  // namespace
