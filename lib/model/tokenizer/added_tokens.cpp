@@ -11,12 +11,12 @@ namespace revive::model::tokenizer {
 
 namespace {
 
-bool is_space(char c) {
+bool is_added_token_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 // Word characters for single_word; bytes of multi-byte characters count as
 // word characters (letters in practice).
-bool is_word(char c) {
+bool is_added_token_word_char(char c) {
   auto u = static_cast<unsigned char>(c);
   return u >= 0x80 || std::isalnum(u) || c == '_';
 }
@@ -80,8 +80,8 @@ std::vector<Segment> AddedVocabulary::split_with(const std::string& text, const 
       }
     }
     if (hit != nullptr && hit->single_word) {
-      bool left_ok = pos == 0 || !is_word(text[pos - 1]);
-      bool right_ok = pos + hit_len == text.size() || !is_word(text[pos + hit_len]);
+      bool left_ok = pos == 0 || !is_added_token_word_char(text[pos - 1]);
+      bool right_ok = pos + hit_len == text.size() || !is_added_token_word_char(text[pos + hit_len]);
       if (!left_ok || !right_ok) hit = nullptr;
     }
     if (hit == nullptr) {
@@ -90,10 +90,10 @@ std::vector<Segment> AddedVocabulary::split_with(const std::string& text, const 
     }
     size_t start = pos, stop = pos + hit_len;
     if (hit->lstrip) {
-      while (start > emitted && is_space(text[start - 1])) --start;
+      while (start > emitted && is_added_token_space(text[start - 1])) --start;
     }
     if (hit->rstrip) {
-      while (stop < text.size() && is_space(text[stop])) ++stop;
+      while (stop < text.size() && is_added_token_space(text[stop])) ++stop;
     }
     if (start > emitted) out.push_back({text.substr(emitted, start - emitted), std::nullopt});
     out.push_back({text.substr(start, stop - start), hit->id});

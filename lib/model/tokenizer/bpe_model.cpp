@@ -10,7 +10,7 @@
 namespace revive::model::tokenizer {
 
 namespace {
-std::string optional_string(const JsonNode& node, const std::string& key) {
+std::string bpe_optional_string(const JsonNode& node, const std::string& key) {
   JsonNode child = node.at(key);
   return child.is_null() ? std::string() : child.str();
 }
@@ -25,8 +25,8 @@ BpeModel::BpeModel(const JsonNode& node) : vocab_(Vocab::from_json(node.require(
     unk_token_ = node.at("unk_token").str();
     unk_id_ = vocab_.id(*unk_token_);  // checked when first needed, as HF does
   }
-  continuing_subword_prefix_ = optional_string(node, "continuing_subword_prefix");
-  end_of_word_suffix_ = optional_string(node, "end_of_word_suffix");
+  continuing_subword_prefix_ = bpe_optional_string(node, "continuing_subword_prefix");
+  end_of_word_suffix_ = bpe_optional_string(node, "end_of_word_suffix");
   fuse_unk_ = node.bool_or("fuse_unk", false);
   byte_fallback_ = node.bool_or("byte_fallback", false);
   ignore_merges_ = node.bool_or("ignore_merges", false);

@@ -9,11 +9,11 @@ namespace revive::model::tokenizer {
 
 namespace {
 
-struct ByteTable {
+struct ByteLevelTable {
   std::array<std::string, 256> to_char;
   std::unordered_map<char32_t, unsigned char> to_byte;
 
-  ByteTable() {
+  ByteLevelTable() {
     const auto printable = [](int b) {
       return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
     };
@@ -26,15 +26,15 @@ struct ByteTable {
   }
 };
 
-const ByteTable& table() {
-  static const ByteTable t;
+const ByteLevelTable& byte_table() {
+  static const ByteLevelTable t;
   return t;
 }
 
 }  // namespace
 
 std::string byte_level_encode(const std::string& bytes) {
-  const ByteTable& t = table();
+  const ByteLevelTable& t = byte_table();
   std::string out;
   out.reserve(bytes.size() * 2);
   for (unsigned char b : bytes) out += t.to_char[b];
@@ -42,7 +42,7 @@ std::string byte_level_encode(const std::string& bytes) {
 }
 
 bool byte_level_decode(const std::string& text, std::string* bytes) {
-  const ByteTable& t = table();
+  const ByteLevelTable& t = byte_table();
   bytes->clear();
   char32_t cp;
   size_t len;

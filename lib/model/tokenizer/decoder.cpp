@@ -24,7 +24,7 @@ class SequenceDecoder final : public Decoder {
   std::vector<std::unique_ptr<Decoder>> parts_;
 };
 
-int hex_digit(char c) {
+int byte_fallback_hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -41,8 +41,8 @@ class ByteFallbackDecoder final : public Decoder {
     for (std::string& t : tokens) {
       int hi = -1, lo = -1;
       if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
-        hi = hex_digit(t[3]);
-        lo = hex_digit(t[4]);
+        hi = byte_fallback_hex_digit(t[3]);
+        lo = byte_fallback_hex_digit(t[4]);
       }
       if (hi >= 0 && lo >= 0) {
         run += static_cast<char>(hi * 16 + lo);
@@ -97,7 +97,7 @@ class StripDecoder final : public Decoder {
   int64_t start_, stop_;
 };
 
-Regex pattern_regex(const JsonNode& pattern) {
+Regex decoder_pattern_regex(const JsonNode& pattern) {
   if (pattern.has("String")) return Regex::literal(pattern.at("String").str(), pattern.at("String"));
   if (pattern.has("Regex")) return Regex(pattern.at("Regex").str(), pattern.at("Regex"));
   pattern.fail("expected {\"String\": ...} or {\"Regex\": ...}");
@@ -106,7 +106,7 @@ Regex pattern_regex(const JsonNode& pattern) {
 class ReplaceDecoder final : public Decoder {
  public:
   explicit ReplaceDecoder(const JsonNode& node)
-      : pattern_(pattern_regex(node.require("pattern"))), content_(node.require("content").str()) {}
+      : pattern_(decoder_pattern_regex(node.require("pattern"))), content_(node.require("content").str()) {}
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     for (std::string& t : tokens) {
       std::string out;

@@ -8,7 +8,7 @@
 namespace revive::model::tokenizer {
 
 namespace {
-const char* type_name(const nlohmann::json* v) {
+const char* json_type_name(const nlohmann::json* v) {
   return v == nullptr ? "missing" : v->type_name();
 }
 }  // namespace
@@ -31,7 +31,7 @@ bool JsonNode::has(const std::string& key) const {
 }
 
 JsonNode JsonNode::at(const std::string& key) const {
-  if (!is_object()) fail(std::string("expected an object, found ") + type_name(value_));
+  if (!is_object()) fail(std::string("expected an object, found ") + json_type_name(value_));
   auto it = value_->find(key);
   return JsonNode(it == value_->end() ? nullptr : &*it, file_, child_path(key));
 }
@@ -43,20 +43,20 @@ JsonNode JsonNode::require(const std::string& key) const {
 }
 
 JsonNode JsonNode::index(size_t i) const {
-  if (!is_array()) fail(std::string("expected an array, found ") + type_name(value_));
+  if (!is_array()) fail(std::string("expected an array, found ") + json_type_name(value_));
   if (i >= value_->size()) fail("index " + std::to_string(i) + " out of range");
   return JsonNode(&(*value_)[i], file_, path_ + "[" + std::to_string(i) + "]");
 }
 
 size_t JsonNode::size() const {
   if (!is_array() && !is_object()) {
-    fail(std::string("expected an array or object, found ") + type_name(value_));
+    fail(std::string("expected an array or object, found ") + json_type_name(value_));
   }
   return value_->size();
 }
 
 std::vector<std::pair<std::string, JsonNode>> JsonNode::items() const {
-  if (!is_object()) fail(std::string("expected an object, found ") + type_name(value_));
+  if (!is_object()) fail(std::string("expected an object, found ") + json_type_name(value_));
   std::vector<std::pair<std::string, JsonNode>> out;
   out.reserve(value_->size());
   for (auto it = value_->begin(); it != value_->end(); ++it) {
@@ -66,7 +66,7 @@ std::vector<std::pair<std::string, JsonNode>> JsonNode::items() const {
 }
 
 std::string JsonNode::str() const {
-  if (!is_string()) fail(std::string("expected a string, found ") + type_name(value_));
+  if (!is_string()) fail(std::string("expected a string, found ") + json_type_name(value_));
   return value_->get<std::string>();
 }
 
@@ -78,12 +78,12 @@ int64_t JsonNode::integer() const {
     }
     return value_->get<int64_t>();
   }
-  fail(std::string("expected an integer, found ") + type_name(value_));
+  fail(std::string("expected an integer, found ") + json_type_name(value_));
 }
 
 double JsonNode::number() const {
   if (value_ == nullptr || !value_->is_number()) {
-    fail(std::string("expected a number, found ") + type_name(value_));
+    fail(std::string("expected a number, found ") + json_type_name(value_));
   }
   double v = value_->get<double>();
   if (!std::isfinite(v)) fail("number is not finite");
@@ -92,7 +92,7 @@ double JsonNode::number() const {
 
 bool JsonNode::boolean() const {
   if (value_ == nullptr || !value_->is_boolean()) {
-    fail(std::string("expected a boolean, found ") + type_name(value_));
+    fail(std::string("expected a boolean, found ") + json_type_name(value_));
   }
   return value_->get<bool>();
 }

@@ -39,7 +39,7 @@ class PrependNormalizer final : public Normalizer {
 };
 
 // A {"String": s} or {"Regex": r} pattern object as HF writes it.
-Regex pattern_regex(const JsonNode& pattern) {
+Regex normalizer_pattern_regex(const JsonNode& pattern) {
   if (pattern.has("String")) return Regex::literal(pattern.at("String").str(), pattern.at("String"));
   if (pattern.has("Regex")) return Regex(pattern.at("Regex").str(), pattern.at("Regex"));
   pattern.fail("expected {\"String\": ...} or {\"Regex\": ...}");
@@ -48,7 +48,7 @@ Regex pattern_regex(const JsonNode& pattern) {
 class ReplaceNormalizer final : public Normalizer {
  public:
   explicit ReplaceNormalizer(const JsonNode& node)
-      : pattern_(pattern_regex(node.require("pattern"))),
+      : pattern_(normalizer_pattern_regex(node.require("pattern"))),
         content_(node.require("content").str()) {}
   std::string normalize(const std::string& text) const override {
     std::string out;

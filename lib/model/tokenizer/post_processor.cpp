@@ -10,7 +10,7 @@ namespace revive::model::tokenizer {
 
 namespace {
 
-int64_t checked_id(const JsonNode& node) {
+int64_t post_processor_id(const JsonNode& node) {
   int64_t id = node.integer();
   if (id < 0 || id > kMaxTokenId) node.fail("token id out of range");
   return id;
@@ -26,7 +26,7 @@ class TemplateProcessor final : public PostProcessor {
       for (const auto& [name, entry] : table.items()) {
         JsonNode ids = entry.require("ids");
         std::vector<int64_t> v;
-        for (size_t i = 0; i < ids.size(); ++i) v.push_back(checked_id(ids.index(i)));
+        for (size_t i = 0; i < ids.size(); ++i) v.push_back(post_processor_id(ids.index(i)));
         specials[name] = v;
       }
     }
@@ -91,7 +91,7 @@ class ClsSepProcessor final : public PostProcessor {
   static int64_t pair_id(const JsonNode& pair) {
     if (!pair.is_array() || pair.size() != 2) pair.fail("expected [\"token\", id]");
     pair.index(0).str();
-    return checked_id(pair.index(1));
+    return post_processor_id(pair.index(1));
   }
   int64_t cls_, sep_;
 };

@@ -47,7 +47,7 @@ class SequencePreTokenizer final : public PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> parts_;
 };
 
-Regex pattern_regex(const JsonNode& pattern) {
+Regex pre_tokenizer_pattern_regex(const JsonNode& pattern) {
   if (pattern.has("String")) return Regex::literal(pattern.at("String").str(), pattern.at("String"));
   if (pattern.has("Regex")) return Regex(pattern.at("Regex").str(), pattern.at("Regex"));
   pattern.fail("expected {\"String\": ...} or {\"Regex\": ...}");
@@ -56,7 +56,7 @@ Regex pattern_regex(const JsonNode& pattern) {
 class SplitPreTokenizer final : public PreTokenizer {
  public:
   explicit SplitPreTokenizer(const JsonNode& node)
-      : split_(pattern_regex(node.require("pattern")),
+      : split_(pre_tokenizer_pattern_regex(node.require("pattern")),
                parse_split_behavior(node.require("behavior")), node.bool_or("invert", false)) {}
   void pre_tokenize(std::vector<std::string>& pieces, bool) const override {
     split_.apply(pieces);

@@ -60,7 +60,7 @@ struct Tokenizer::Impl {
 
 namespace {
 
-nlohmann::json read_json(const std::string& file) {
+nlohmann::json read_tokenizer_json(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot open file");
   std::stringstream buffer;
@@ -73,7 +73,7 @@ nlohmann::json read_json(const std::string& file) {
 }
 
 // A token entry of tokenizer_config.json: "<s>", {"content": "<s>", ...} or null.
-std::string config_token(const JsonNode& config, const std::string& key) {
+std::string tokenizer_config_token(const JsonNode& config, const std::string& key) {
   if (!config.has(key)) return {};
   JsonNode v = config.at(key);
   return v.is_string() ? v.str() : v.require("content").str();
@@ -83,11 +83,11 @@ std::string config_token(const JsonNode& config, const std::string& key) {
 
 namespace {
 
-std::unique_ptr<Tokenizer::Impl> load(const std::string& file) {
+std::unique_ptr<Tokenizer::Impl> load_tokenizer(const std::string& file) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path folder = fs::path(file).parent_path();
-  const nlohmann::json doc = read_json(file);
+  const nlohmann::json doc = read_tokenizer_json(file);
   const JsonNode root(&doc, file, "");
   if (!root.is_object()) root.fail("expected a JSON object");
 
@@ -108,12 +108,12 @@ std::unique_ptr<Tokenizer::Impl> load(const std::string& file) {
   std::string bos_name, eos_name, pad_name;
   const fs::path config_file = folder / "tokenizer_config.json";
   if (fs::is_regular_file(config_file, ec)) {
-    const nlohmann::json config_doc = read_json(config_file.string());
+    const nlohmann::json config_doc = read_tokenizer_json(config_file.string());
     const JsonNode config(&config_doc, config_file.string(), "");
     if (!config.is_object()) config.fail("expected a JSON object");
-    bos_name = config_token(config, "bos_token");
-    eos_name = config_token(config, "eos_token");
-    pad_name = config_token(config, "pad_token");
+    bos_name = tokenizer_config_token(config, "bos_token");
+    eos_name = tokenizer_config_token(config, "eos_token");
+    pad_name = tokenizer_config_token(config, "pad_token");
   }
   if (impl->post_processor) impl->bos = impl->post_processor->leading_id();
   if (!impl->bos) impl->bos = impl->resolve(bos_name);
@@ -142,7 +142,7 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
                                ? (std::filesystem::path(path) / "tokenizer.json").string()
                                : path;
   try {
-    return Tokenizer(load(file));
+    return Tokenizer(load_tokenizer(file));
   } catch (const nlohmann::json::exception& e) {
     // Every field is read through JsonNode's checks; this is a last line of
     // defence so no malformed file escapes as anything but an InputError.

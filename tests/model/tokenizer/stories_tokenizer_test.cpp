@@ -12,7 +12,7 @@
 namespace revive::model {
 namespace {
 
-nlohmann::json load_reference(const std::string& dir) {
+nlohmann::json load_stories_reference(const std::string& dir) {
   std::ifstream in(dir + "/reference.json");
   return nlohmann::json::parse(in);
 }
@@ -20,7 +20,7 @@ nlohmann::json load_reference(const std::string& dir) {
 TEST(StoriesTokenizer, EncodeMatchesReferenceForEverySample) {
   REVIVE_REQUIRE_DATA(dir, "stories260K-hf");
   const Tokenizer tok = Tokenizer::from_file(dir);
-  const nlohmann::json ref = load_reference(dir);
+  const nlohmann::json ref = load_stories_reference(dir);
   ASSERT_FALSE(ref.at("tokens").empty());
   for (const auto& sample : ref.at("tokens")) {
     const std::string text = sample.at("text");
@@ -32,7 +32,7 @@ TEST(StoriesTokenizer, EncodeMatchesReferenceForEverySample) {
 TEST(StoriesTokenizer, DecodeInvertsEncode) {
   REVIVE_REQUIRE_DATA(dir, "stories260K-hf");
   const Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
-  const nlohmann::json ref = load_reference(dir);
+  const nlohmann::json ref = load_stories_reference(dir);
   for (const auto& sample : ref.at("tokens")) {
     const std::string text = sample.at("text");
     // The SentencePiece decoder strips the one space the normalizer prepends;

@@ -14,7 +14,7 @@ namespace {
 using testing::json;
 
 // Loads `doc` after `mutate` and checks the error's file and field.
-void expect_field_error(const std::string& tag, json doc, const std::function<void(json&)>& mutate,
+void expect_tokenizer_field_error(const std::string& tag, json doc, const std::function<void(json&)>& mutate,
                         const std::string& field, const std::string& message_part = "") {
   mutate(doc);
   const std::string path = testing::write_tokenizer(tag, doc);
@@ -29,18 +29,18 @@ void expect_field_error(const std::string& tag, json doc, const std::function<vo
 }
 
 TEST(TokenizerErrors, UnknownComponentTypes) {
-  expect_field_error("e_model", testing::gpt2_style(), [](json& d) { d["model"]["type"] = "Unigram"; },
+  expect_tokenizer_field_error("e_model", testing::gpt2_style(), [](json& d) { d["model"]["type"] = "Unigram"; },
                      "model.type", "Unigram");
-  expect_field_error("e_pre", testing::gpt2_style(), [](json& d) { d["pre_tokenizer"]["type"] = "Foo"; },
+  expect_tokenizer_field_error("e_pre", testing::gpt2_style(), [](json& d) { d["pre_tokenizer"]["type"] = "Foo"; },
                      "pre_tokenizer.type", "Foo");
-  expect_field_error("e_norm", testing::llama2_style(),
+  expect_tokenizer_field_error("e_norm", testing::llama2_style(),
                      [](json& d) { d["normalizer"]["normalizers"][1]["type"] = "NFKD"; },
                      "normalizer.normalizers[1].type", "NFKD");
-  expect_field_error("e_dec", testing::gpt2_style(), [](json& d) { d["decoder"]["type"] = "CTC"; },
+  expect_tokenizer_field_error("e_dec", testing::gpt2_style(), [](json& d) { d["decoder"]["type"] = "CTC"; },
                      "decoder.type");
-  expect_field_error("e_post", testing::gpt2_style(), [](json& d) { d["post_processor"]["type"] = "X"; },
+  expect_tokenizer_field_error("e_post", testing::gpt2_style(), [](json& d) { d["post_processor"]["type"] = "X"; },
                      "post_processor.type");
-  expect_field_error("e_seq", testing::gpt2_style(),
+  expect_tokenizer_field_error("e_seq", testing::gpt2_style(),
                      [](json& d) {
                        d["pre_tokenizer"] = {{"type", "Sequence"},
                                              {"pretokenizers", {{{"type", "Whitespace"}}, {{"type", "Nope"}}}}};
@@ -49,47 +49,47 @@ TEST(TokenizerErrors, UnknownComponentTypes) {
 }
 
 TEST(TokenizerErrors, MalformedModelFields) {
-  expect_field_error("e_nomodel", testing::gpt2_style(), [](json& d) { d.erase("model"); }, "model");
-  expect_field_error("e_vocab", testing::word_level(), [](json& d) { d["model"]["vocab"]["hello"] = "one"; },
+  expect_tokenizer_field_error("e_nomodel", testing::gpt2_style(), [](json& d) { d.erase("model"); }, "model");
+  expect_tokenizer_field_error("e_vocab", testing::word_level(), [](json& d) { d["model"]["vocab"]["hello"] = "one"; },
                      "model.vocab.hello", "integer");
-  expect_field_error("e_negid", testing::word_level(), [](json& d) { d["model"]["vocab"]["hello"] = -4; },
+  expect_tokenizer_field_error("e_negid", testing::word_level(), [](json& d) { d["model"]["vocab"]["hello"] = -4; },
                      "model.vocab.hello", "out of range");
-  expect_field_error("e_merge_oov", testing::gpt2_style(), [](json& d) { d["model"]["merges"][0] = "Ġ 日"; },
+  expect_tokenizer_field_error("e_merge_oov", testing::gpt2_style(), [](json& d) { d["model"]["merges"][0] = "Ġ 日"; },
                      "model.merges[0]", "not in model.vocab");
-  expect_field_error("e_merge_form", testing::gpt2_style(), [](json& d) { d["model"]["merges"][2] = "abc"; },
+  expect_tokenizer_field_error("e_merge_form", testing::gpt2_style(), [](json& d) { d["model"]["merges"][2] = "abc"; },
                      "model.merges[2]", "one space");
-  expect_field_error("e_merge_pair", testing::llama2_style(), [](json& d) { d["model"]["merges"][0] = {"▁"}; },
+  expect_tokenizer_field_error("e_merge_pair", testing::llama2_style(), [](json& d) { d["model"]["merges"][0] = {"▁"}; },
                      "model.merges[0]", "two entries");
-  expect_field_error("e_merges_type", testing::gpt2_style(), [](json& d) { d["model"]["merges"] = 3; },
+  expect_tokenizer_field_error("e_merges_type", testing::gpt2_style(), [](json& d) { d["model"]["merges"] = 3; },
                      "model.merges");
-  expect_field_error("e_dropout", testing::gpt2_style(), [](json& d) { d["model"]["dropout"] = 0.1; },
+  expect_tokenizer_field_error("e_dropout", testing::gpt2_style(), [](json& d) { d["model"]["dropout"] = 0.1; },
                      "model.dropout");
 }
 
 TEST(TokenizerErrors, MalformedPipelineFields) {
-  expect_field_error("e_regex", testing::gpt2_style(),
+  expect_tokenizer_field_error("e_regex", testing::gpt2_style(),
                      [](json& d) {
                        d["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}},
                                              {"behavior", "Isolated"}};
                      },
                      "pre_tokenizer.pattern.Regex", "regular expression");
-  expect_field_error("e_behavior", testing::gpt2_style(),
+  expect_tokenizer_field_error("e_behavior", testing::gpt2_style(),
                      [](json& d) {
                        d["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}},
                                              {"behavior", "Sideways"}};
                      },
                      "pre_tokenizer.behavior");
-  expect_field_error("e_added", testing::gpt2_style(), [](json& d) { d["added_tokens"][0].erase("content"); },
+  expect_tokenizer_field_error("e_added", testing::gpt2_style(), [](json& d) { d["added_tokens"][0].erase("content"); },
                      "added_tokens[0].content");
-  expect_field_error("e_template", testing::llama2_style(),
+  expect_tokenizer_field_error("e_template", testing::llama2_style(),
                      [](json& d) { d["post_processor"]["single"][0]["SpecialToken"]["id"] = "<bos>"; },
                      "post_processor.single[0].SpecialToken.id", "special_tokens");
-  expect_field_error("e_strip", testing::llama2_style(),
+  expect_tokenizer_field_error("e_strip", testing::llama2_style(),
                      [](json& d) { d["decoder"]["decoders"][3]["start"] = "one"; },
                      "decoder.decoders[3].start");
-  expect_field_error("e_flag", testing::gpt2_style(), [](json& d) { d["model"]["byte_fallback"] = "yes"; },
+  expect_tokenizer_field_error("e_flag", testing::gpt2_style(), [](json& d) { d["model"]["byte_fallback"] = "yes"; },
                      "model.byte_fallback", "boolean");
-  expect_field_error("e_root", json::array(), [](json&) {}, "<root>", "object");
+  expect_tokenizer_field_error("e_root", json::array(), [](json&) {}, "<root>", "object");
 }
 
 TEST(TokenizerErrors, UnreadableOrBrokenFiles) {

@@ -15,7 +15,7 @@ namespace {
 
 using testing::json;
 
-std::string random_bytes(std::mt19937& rng, size_t max_len) {
+std::string random_byte_string(std::mt19937& rng, size_t max_len) {
   std::uniform_int_distribution<size_t> len(0, max_len);
   std::uniform_int_distribution<int> byte(0, 255);
   std::string s(len(rng), '\0');
@@ -24,17 +24,17 @@ std::string random_bytes(std::mt19937& rng, size_t max_len) {
 }
 
 // Every node of the document as a JSON pointer.
-void collect_pointers(const json& node, const json::json_pointer& at,
+void collect_json_pointers(const json& node, const json::json_pointer& at,
                       std::vector<json::json_pointer>& out) {
   out.push_back(at);
   if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) collect_pointers(it.value(), at / it.key(), out);
+    for (auto it = node.begin(); it != node.end(); ++it) collect_json_pointers(it.value(), at / it.key(), out);
   } else if (node.is_array()) {
-    for (size_t i = 0; i < node.size(); ++i) collect_pointers(node[i], at / i, out);
+    for (size_t i = 0; i < node.size(); ++i) collect_json_pointers(node[i], at / i, out);
   }
 }
 
-json random_value(std::mt19937& rng) {
+json random_json_value(std::mt19937& rng) {
   switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
     case 0: return nullptr;
     case 1: return -1;
@@ -49,10 +49,10 @@ json random_value(std::mt19937& rng) {
   }
 }
 
-json mutate_structure(const json& base, std::mt19937& rng) {
+json mutate_json_structure(const json& base, std::mt19937& rng) {
   json doc = base;
   std::vector<json::json_pointer> pointers;
-  collect_pointers(doc, json::json_pointer(), pointers);
+  collect_json_pointers(doc, json::json_pointer(), pointers);
   const int edits = std::uniform_int_distribution<int>(1, 3)(rng);
   for (int k = 0; k < edits; ++k) {
     const auto& p = pointers[std::uniform_int_distribution<size_t>(0, pointers.size() - 1)(rng)];
@@ -62,12 +62,12 @@ json mutate_structure(const json& base, std::mt19937& rng) {
       if (parent.is_object()) parent.erase(p.back());
       continue;
     }
-    doc[p] = random_value(rng);
+    doc[p] = random_json_value(rng);
   }
   return doc;
 }
 
-std::string mutate_text(const std::string& text, std::mt19937& rng) {
+std::string mutate_json_text(const std::string& text, std::mt19937& rng) {
   std::string s = text;
   const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
   for (int k = 0; k < edits && !s.empty(); ++k) {
@@ -84,7 +84,7 @@ std::string mutate_text(const std::string& text, std::mt19937& rng) {
 
 // Loads a mutated file; when it loads, exercises it. Returns false (with a
 // test failure recorded) when something other than revive's errors escaped.
-void load_and_exercise(const std::string& path, std::mt19937& rng, int* loaded) {
+void load_and_exercise_tokenizer(const std::string& path, std::mt19937& rng, int* loaded) {
   std::optional<Tokenizer> tok;
   try {
     tok.emplace(Tokenizer::from_file(path));
@@ -96,7 +96,7 @@ void load_and_exercise(const std::string& path, std::mt19937& rng, int* loaded) 
   }
   ++*loaded;
   for (int i = 0; i < 4; ++i) {
-    const std::string text = i == 0 ? "Hello, world! 123 it's 日本 🙂" : random_bytes(rng, 24);
+    const std::string text = i == 0 ? "Hello, world! 123 it's 日本 🙂" : random_byte_string(rng, 24);
     try {
       const auto ids = tok->encode(text);
       tok->decode(ids);
@@ -119,8 +119,8 @@ TEST(TokenizerFuzz, MutatedFilesFailOnlyWithInputError) {
   for (const json& base : bases) {
     const std::string text = base.dump();
     for (int i = 0; i < 150; ++i, ++total) {
-      load_and_exercise(testing::write_tokenizer("fuzz_s", mutate_structure(base, rng)), rng, &loaded);
-      load_and_exercise(testing::write_text("fuzz_t", mutate_text(text, rng)), rng, &loaded);
+      load_and_exercise_tokenizer(testing::write_tokenizer("fuzz_s", mutate_json_structure(base, rng)), rng, &loaded);
+      load_and_exercise_tokenizer(testing::write_text("fuzz_t", mutate_json_text(text, rng)), rng, &loaded);
     }
   }
   // Both outcomes must occur, or the mutations test nothing.
@@ -132,7 +132,7 @@ TEST(TokenizerFuzz, RandomBytesRoundTripOnByteLevelBpe) {
   const Tokenizer tok = Tokenizer::from_file(testing::write_tokenizer("fuzz_bl", testing::gpt2_style()));
   std::mt19937 rng(7);
   for (int i = 0; i < 400; ++i) {
-    const std::string text = random_bytes(rng, 64);
+    const std::string text = random_byte_string(rng, 64);
     ASSERT_EQ(tok.decode(tok.encode(text)), text) << "case " << i;
   }
 }
@@ -141,7 +141,7 @@ TEST(TokenizerFuzz, RandomBytesRoundTripWithByteFallback) {
   const Tokenizer tok = Tokenizer::from_file(testing::write_tokenizer("fuzz_bf", testing::llama2_style()));
   std::mt19937 rng(11);
   for (int i = 0; i < 400; ++i) {
-    const std::string text = random_bytes(rng, 64);
+    const std::string text = random_byte_string(rng, 64);
     // A literal "▁" would decode as a space; random bytes almost never hold one.
     if (text.find("\xE2\x96\x81") != std::string::npos) continue;
     ASSERT_EQ(tok.decode(tok.encode(text)), text) << "case " << i;
@@ -153,7 +153,7 @@ TEST(TokenizerFuzz, RandomBytesThroughStories) {
   const Tokenizer tok = Tokenizer::from_file(dir);
   std::mt19937 rng(13);
   for (int i = 0; i < 200; ++i) {
-    const std::string text = random_bytes(rng, 48);
+    const std::string text = random_byte_string(rng, 48);
     if (text.find("\xE2\x96\x81") != std::string::npos || text.find("<s>") != std::string::npos) continue;
     const auto ids = tok.encode(text);
     for (int64_t id : ids) ASSERT_LT(id, tok.vocab_size());
