@@ -35,8 +35,6 @@ void* buffer(void* p) {
   return p ? p : dummy;
 }
 
-bool is_half(at::ScalarType t) { return t == at::kBFloat16 || t == at::kHalf; }
-
 void finish_avg(at::Tensor& t, ReduceOp op, int size) {
   if (op != ReduceOp::kAvg) return;
   if (at::isFloatingType(t.scalar_type())) t.div_(size);
@@ -114,7 +112,7 @@ void MpiCommunicator::all_reduce_elements(at::Tensor& work, ReduceOp op, const c
 void MpiCommunicator::all_reduce(at::Tensor& tensor, const AllReduceOptions& opts) {
   check_collective_tensor(*this, "all_reduce", tensor);
   watchdog::Scope scope("all_reduce", name_.c_str());
-  at::Tensor work = is_half(tensor.scalar_type()) ? tensor.to(at::kFloat) : tensor;
+  at::Tensor work = is_half_precision(tensor.scalar_type()) ? tensor.to(at::kFloat) : tensor;
   all_reduce_elements(work, opts.op, "all_reduce", opts.timeout);
   finish_avg(work, opts.op, size_);
   if (!work.is_same(tensor)) tensor.copy_(work);
@@ -217,7 +215,7 @@ at::Tensor MpiCommunicator::reduce_scatter(const at::Tensor& input, const Reduce
   int64_t begin = 0;
   for (int r = 0; r < rank_; ++r) begin += counts[r];
 
-  at::Tensor work = is_half(input.scalar_type()) ? input.to(at::kFloat) : input;
+  at::Tensor work = is_half_precision(input.scalar_type()) ? input.to(at::kFloat) : input;
   at::Tensor out;
   if (work.numel() <= max_count_) {
     std::vector<int> recv(size_);
@@ -237,7 +235,7 @@ at::Tensor MpiCommunicator::reduce_scatter(const at::Tensor& input, const Reduce
     out = full.narrow(0, begin, counts[rank_]).clone();
   }
   finish_avg(out, opts.op, size_);
-  return is_half(input.scalar_type()) ? out.to(input.scalar_type()) : out;
+  return is_half_precision(input.scalar_type()) ? out.to(input.scalar_type()) : out;
 }
 
 void MpiCommunicator::barrier(const BarrierOptions& opts) {

@@ -52,8 +52,6 @@ ncclDataType_t nccl_type(at::ScalarType t) {
   }
 }
 
-bool is_half(at::ScalarType t) { return t == at::kBFloat16 || t == at::kHalf; }
-
 class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(ncclComm_t comm, std::string group, int device) : comm_(comm), name_("nccl:" + std::move(group)), device_(device) {
@@ -76,7 +74,7 @@ class NcclCommunicator final : public Communicator {
   void all_reduce(at::Tensor& tensor, const AllReduceOptions& opts) override {
     check_collective_tensor(*this, "all_reduce", tensor);
     watchdog::Scope scope("all_reduce", name_.c_str());
-    at::Tensor work = is_half(tensor.scalar_type()) ? tensor.to(at::kFloat) : tensor;
+    at::Tensor work = is_half_precision(tensor.scalar_type()) ? tensor.to(at::kFloat) : tensor;
     const bool int_avg = opts.op == ReduceOp::kAvg && !at::isFloatingType(work.scalar_type());
     ncclRedOp_t op = opts.op == ReduceOp::kMax ? ncclMax : (opts.op == ReduceOp::kAvg && !int_avg ? ncclAvg : ncclSum);
     REVIVE_NCCL_CHECK(ncclAllReduce(work.data_ptr(), work.data_ptr(), work.numel(), nccl_type(work.scalar_type()), op,
