@@ -1,6 +1,7 @@
 #include "lib/data/counterfact_easyedit.h"
 
 #include "lib/data/json_fields.h"
+#include "lib/data/record_list_reader.h"
 
 namespace revive::data {
 
@@ -37,20 +38,9 @@ EditRequest parse_easyedit_record(const json& record) {
 }  // namespace
 
 ReadResult read_counterfact_easyedit(const std::string& file, const ReadOptions& options) {
-  const json doc = load_json_file(file);
-  const json& records = require_record_list(doc, file);
-  RecordSink sink(file, options);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EditRequest request;
-    try {
-      request = parse_easyedit_record(records[i]);
-    } catch (const RecordError& e) {
-      sink.fail(i, e.field, e.what);
-      continue;
-    }
-    if (!sink.accept(i, std::move(request), easyedit_field)) break;
-  }
-  return sink.take();
+  return read_record_list(
+      file, options, [](const json& record, std::size_t) { return parse_easyedit_record(record); },
+      easyedit_field);
 }
 
 }  // namespace revive::data

@@ -2,6 +2,7 @@
 
 #include "lib/data/atomic_file.h"
 #include "lib/data/json_fields.h"
+#include "lib/data/record_list_reader.h"
 #include "sharding/errors.h"
 
 namespace revive::data {
@@ -49,20 +50,8 @@ EditRequest parse_rome_record(const json& record) {
 }  // namespace
 
 ReadResult read_counterfact_rome(const std::string& file, const ReadOptions& options) {
-  const json doc = load_json_file(file);
-  const json& records = require_record_list(doc, file);
-  RecordSink sink(file, options);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EditRequest request;
-    try {
-      request = parse_rome_record(records[i]);
-    } catch (const RecordError& e) {
-      sink.fail(i, e.field, e.what);
-      continue;
-    }
-    if (!sink.accept(i, std::move(request), rome_field)) break;
-  }
-  return sink.take();
+  return read_record_list(
+      file, options, [](const json& record, std::size_t) { return parse_rome_record(record); }, rome_field);
 }
 
 void write_counterfact_rome(const std::string& file, const std::vector<EditRequest>& requests) {

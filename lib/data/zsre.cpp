@@ -1,6 +1,7 @@
 #include "lib/data/zsre.h"
 
 #include "lib/data/json_fields.h"
+#include "lib/data/record_list_reader.h"
 
 namespace revive::data {
 
@@ -44,21 +45,10 @@ EditRequest parse_zsre_record(const json& record, std::size_t index, ZsreTarget 
 }  // namespace
 
 ReadResult read_zsre(const std::string& file, const ZsreOptions& options) {
-  const json doc = load_json_file(file);
-  const json& records = require_record_list(doc, file);
-  RecordSink sink(file, options.read);
-  const auto field_map = [&](const std::string& f) { return zsre_field(f, options.target); };
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EditRequest request;
-    try {
-      request = parse_zsre_record(records[i], i, options.target);
-    } catch (const RecordError& e) {
-      sink.fail(i, e.field, e.what);
-      continue;
-    }
-    if (!sink.accept(i, std::move(request), field_map)) break;
-  }
-  return sink.take();
+  return read_record_list(
+      file, options.read,
+      [&](const json& record, std::size_t i) { return parse_zsre_record(record, i, options.target); },
+      [&](const std::string& f) { return zsre_field(f, options.target); });
 }
 
 }  // namespace revive::data
