@@ -35,4 +35,6 @@ Command info_command() {
   return c;
 }
 
+REVIVE_REGISTER_COMMAND(info_command);
+
 }  // namespace revive::cli
