@@ -63,7 +63,7 @@ inline model::Tokenizer bigram_tokenizer(const std::vector<std::string>& words, 
 
 // `seed` fills the table with N(0, 1) logits; `edit` may then set entries.
 template <class Edit>
-std::unique_ptr<BigramModel> make_bigram_model(uint64_t seed, Edit edit, const std::string& tag = "bigram") {
+std::unique_ptr<BigramModel> make_bigram_model_with(uint64_t seed, Edit edit, const std::string& tag = "bigram") {
   auto m = std::make_unique<BigramModel>(bigram_words(), bigram_tokenizer(bigram_words(), tag));
   const int64_t V = 4 + static_cast<int64_t>(m->words.size());
   auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -108,7 +108,7 @@ std::unique_ptr<BigramModel> make_bigram_model(uint64_t seed, Edit edit, const s
 }
 
 inline std::unique_ptr<BigramModel> make_bigram_model(uint64_t seed, const std::string& tag = "bigram") {
-  return make_bigram_model(seed, [](BigramModel&) {}, tag);
+  return make_bigram_model_with(seed, [](BigramModel&) {}, tag);
 }
 
 }  // namespace revive::eval::testing

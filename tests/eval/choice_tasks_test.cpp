@@ -67,7 +67,7 @@ TEST(ChoiceTasks, BadRecordsNameFileLineAndField) {
 }
 
 TEST(ChoiceTasks, PicksTheLowestMeanNllChoice) {
-  auto m = testing::make_bigram_model(9, [](testing::BigramModel& b) {
+  auto m = testing::make_bigram_model_with(9, [](testing::BigramModel& b) {
     b.table[b.id("in")][b.id("rome")] = 6;
     b.table[b.id("a")][b.id("doctor")] = 6;
     b.table[b.id("as")][b.id("new")] = 6;

@@ -22,7 +22,7 @@ double cf_test_mean_nll(const BigramModel& m, const std::string& prompt, const s
 }
 
 std::unique_ptr<BigramModel> cf_test_model() {
-  return testing::make_bigram_model(11, [](BigramModel& m) {
+  return testing::make_bigram_model_with(11, [](BigramModel& m) {
     // alice: "new york" far more likely than "paris" after "in" -> efficacy 1;
     // neighbours ending in "in" then prefer new york too -> that prompt fails specificity.
     m.table[m.id("in")][m.id("new")] = 5;

@@ -28,7 +28,7 @@ TargetHits zsre_test_hits(const BigramModel& m, const std::string& prompt, const
 }
 
 std::unique_ptr<BigramModel> zsre_test_model() {
-  return testing::make_bigram_model(5, [](BigramModel& m) {
+  return testing::make_bigram_model_with(5, [](BigramModel& m) {
     m.table[m.id("in")][m.id("new")] = 9;   // "... in" -> new (right)
     m.table[m.id("new")][m.id("rome")] = 9; // new -> rome (wrong for "new york")
     m.table[m.id("is")][m.id("london")] = 9;
