@@ -14,7 +14,7 @@ using MetricList = std::vector<std::pair<std::string, double>>;
 
 // "name  value" lines, names left-aligned, values with `precision` decimals.
 std::string format_metric_table(const MetricList& metrics, int precision = 4);
-// {"name": value, ...}; counts (names starting "num_") are written as integers.
+// {"name": value, ...}; counts (names whose last part starts "num_") are written as integers.
 nlohmann::json metrics_json(const MetricList& metrics);
 
 }  // namespace revive::eval
