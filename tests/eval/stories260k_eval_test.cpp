@@ -52,7 +52,8 @@ TEST(Stories260KEval, PerplexityMatchesReferenceAndRuntime) {
   EXPECT_EQ(r.num_documents, 50);
   EXPECT_EQ(r.num_tokens, ref.at("nll_tokens").get<int64_t>());
   const double expected = ref.at("nll_tinystories_first50_stories_256tok").get<double>();
-  EXPECT_NEAR(r.mean_nll(), expected, 0.005 * expected) << "mean NLL " << r.mean_nll();
+  // The reference comes from an independent f32 forward pass: agreement to 1e-4.
+  EXPECT_NEAR(r.mean_nll(), expected, 1e-4 * expected) << "mean NLL " << r.mean_nll();
 
   // The runtime's own next_token_nll, story by story without padding.
   double direct = 0;
