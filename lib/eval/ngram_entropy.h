@@ -1,7 +1,7 @@
 #pragma once
-// Fluency of generated text as weighted n-gram entropy, exactly as ROME/MEMIT
-// compute it (kmeng01/memit, metrics/counterfact... `compute_n_gram_entropy` in
-// experiments/py/eval_utils_counterfact.py):
+// Fluency of generated text as weighted n-gram entropy, as ROME/MEMIT compute
+// it (kmeng01/memit, experiments/py/eval_utils_counterfact.py:
+// compute_n_gram_entropy and n_gram_entropy; the same code in ROME):
 //
 //   H_n(text)   = -sum_g f_g log2 f_g       over the distinct n-grams g of the
 //                                           text's word tokens, f_g = count / total
