@@ -52,6 +52,28 @@ void AlphaEditEditor::record_keys(const std::string& layer, const at::Tensor& ke
   cache.addmm_(k, k.t());
 }
 
+std::map<std::string, at::Tensor> AlphaEditEditor::state() const {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [layer, cache] : cache_) out["key_cache/" + layer] = cache;
+  return out;
+}
+
+void AlphaEditEditor::load_state(const std::map<std::string, at::Tensor>& state) {
+  for (const auto& [name_in_state, value] : state) {
+    const std::string prefix = "key_cache/";
+    if (name_in_state.rfind(prefix, 0) != 0) {
+      throw Error(name() + ": unknown state entry '" + name_in_state + "'");
+    }
+    const std::string layer = name_in_state.substr(prefix.size());
+    find_operator(p_, name(), layer);
+    at::Tensor& cache = cache_.at(layer);
+    if (value.sizes() != cache.sizes()) {
+      throw Error(name() + ": key cache of layer '" + layer + "' has the wrong shape");
+    }
+    cache.copy_(value);
+  }
+}
+
 const at::Tensor& AlphaEditEditor::projector(const std::string& layer) const {
   return find_operator(p_, name(), layer);
 }

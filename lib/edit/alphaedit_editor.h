@@ -49,6 +49,11 @@ class AlphaEditEditor : public FactoredEditor {
   at::Tensor solve_keys(const std::string& layer, const at::Tensor& keys) override;
   // cache += K K^T.
   void record_keys(const std::string& layer, const at::Tensor& keys) override;
+  bool records_keys() const override { return true; }
+  // "key_cache/<layer>" for every layer; load_state() requires the layers to be
+  // registered (set_statistics) and the shapes to match.
+  std::map<std::string, at::Tensor> state() const override;
+  void load_state(const std::map<std::string, at::Tensor>& state) override;
 
   const at::Tensor& projector(const std::string& layer) const;
   const at::Tensor& key_cache(const std::string& layer) const;

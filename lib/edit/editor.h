@@ -43,6 +43,13 @@ class Editor {
   // edited model, as AlphaEdit's code does). Editors with no memory of past
   // batches (MEMIT, EMMET, RECT, PRUNE, NSE) do nothing with them.
   virtual void record_keys(const std::string& layer, const at::Tensor& keys) = 0;
+  // Whether record_keys() is used (the runner skips recomputing keys otherwise).
+  virtual bool records_keys() const { return false; }
+
+  // Memory carried from batch to batch (AlphaEdit's key cache), for checkpoints:
+  // named tensors that load_state() restores exactly. Empty for editors without.
+  virtual std::map<std::string, at::Tensor> state() const { return {}; }
+  virtual void load_state(const std::map<std::string, at::Tensor>& /*state*/) {}
 };
 
 // Editors whose update is low-rank, dW = R X^T, with X depending only on the keys

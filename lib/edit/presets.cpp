@@ -59,7 +59,8 @@ std::vector<EditPreset> make_presets() {
     p.rewrite_module = "model.layers.{}.mlp.down_proj";
     p.layers = {1, 2};
     p.v_lr = 0.5;
-    p.v_num_grad_steps = 25;
+    p.v_num_grad_steps = 40;
+    p.clamp_norm_factor = 2.0;
     p.mom2_update_weight = 10.0;
     p.mom2_n_samples = 20000;
     p.published = false;
@@ -77,6 +78,16 @@ std::string normalise(std::string s) {
 }
 
 }  // namespace
+
+ValueOptions EditPreset::values() const {
+  ValueOptions o;
+  o.lr = v_lr;
+  o.steps = v_num_grad_steps;
+  o.weight_decay = v_weight_decay;
+  o.clamp_norm_factor = clamp_norm_factor;
+  o.kl_factor = kl_factor;
+  return o;
+}
 
 MemitOptions EditPreset::memit() const {
   MemitOptions o;

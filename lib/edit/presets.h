@@ -10,6 +10,7 @@
 #include "lib/edit/alphaedit_editor.h"
 #include "lib/edit/emmet_editor.h"
 #include "lib/edit/memit_editor.h"
+#include "lib/edit/value_optimizer.h"
 #include "lib/edit/nse_editor.h"
 #include "lib/edit/prune_editor.h"
 #include "lib/edit/rect_editor.h"
@@ -37,6 +38,7 @@ struct EditPreset {
   bool published = true;
   std::string note;
 
+  ValueOptions values() const;
   MemitOptions memit() const;
   AlphaEditOptions alphaedit() const;
   RectOptions rect() const;

@@ -44,6 +44,9 @@ class RectEditor : public Editor {
   // Needs edit.weight (the current W).
   WeightUpdate compute(const LayerEdit& edit) override;
   void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
+  bool records_keys() const override { return base_->records_keys(); }
+  std::map<std::string, at::Tensor> state() const override { return base_->state(); }
+  void load_state(const std::map<std::string, at::Tensor>& s) override { base_->load_state(s); }
 
   const RectOptions& options() const { return opts_; }
 

@@ -52,6 +52,17 @@ void Hooks::add_to_block_output(int64_t layer, std::vector<TokenPos> at, at::Ten
   deltas_.push_back({layer, std::move(at), std::move(delta)});
 }
 
+size_t Hooks::capture_block_output(int64_t layer, std::vector<TokenPos> at) {
+  outputs_.push_back({layer, std::move(at), at::Tensor()});
+  return outputs_.size() - 1;
+}
+
+const at::Tensor& Hooks::block_output(size_t index) const {
+  REVIVE_CHECK(index < outputs_.size(), "Hooks::block_output: no such capture");
+  REVIVE_CHECK(outputs_[index].value.defined(), "Hooks::block_output: no forward pass has run since registration");
+  return outputs_[index].value;
+}
+
 const CapturedInput& Hooks::captured(size_t index) const {
   REVIVE_CHECK(index < captures_.size(), "Hooks::captured: no such capture");
   REVIVE_CHECK(captures_[index].local.defined(), "Hooks::captured: no forward pass has run since registration");
@@ -61,6 +72,7 @@ const CapturedInput& Hooks::captured(size_t index) const {
 void Hooks::clear() {
   captures_.clear();
   deltas_.clear();
+  outputs_.clear();
 }
 
 bool Hooks::wants_input(int64_t layer, const std::string& module) const {
@@ -79,7 +91,12 @@ void Hooks::record_input(int64_t layer, const std::string& module, const at::Ten
   }
 }
 
-at::Tensor Hooks::apply_block_deltas(int64_t layer, const at::Tensor& h) const {
+at::Tensor Hooks::apply_block_deltas(int64_t layer, const at::Tensor& h) {
+  for (OutputCapture& o : outputs_) {
+    if (o.layer != layer) continue;
+    const auto [rows, pos] = index_of(o.at, h, "capture_block_output");
+    o.value = h.index({rows, pos});
+  }
   at::Tensor out = h;
   for (const Delta& d : deltas_) {
     if (d.layer != layer) continue;
@@ -104,6 +121,12 @@ void Hooks::validate(int64_t num_layers, const std::vector<std::string>& modules
       std::string known;
       for (const std::string& m : modules) known += (known.empty() ? "" : ", ") + m;
       throw Error("capture_input: unknown module '" + c.module + "' (known: " + known + ")");
+    }
+  }
+  for (const OutputCapture& o : outputs_) {
+    if (o.layer < 0 || o.layer >= num_layers) {
+      throw Error("capture_block_output: layer " + std::to_string(o.layer) + " outside [0, " +
+                  std::to_string(num_layers) + ")");
     }
   }
   for (const Delta& d : deltas_) {

@@ -48,6 +48,11 @@ class Hooks {
   // delta: [n, hidden] (one vector per position) or [hidden] (the same vector at
   // every position). Deltas at a repeated position add up.
   void add_to_block_output(int64_t layer, std::vector<TokenPos> at, at::Tensor delta);
+  // Records the output of block `layer` at the given positions, BEFORE any delta
+  // of that layer is added ([n, hidden], replicated; part of the autograd graph).
+  // Returns its index for block_output().
+  size_t capture_block_output(int64_t layer, std::vector<TokenPos> at);
+  const at::Tensor& block_output(size_t index) const;
 
   const CapturedInput& captured(size_t index) const;
   size_t num_captures() const { return captures_.size(); }
@@ -57,8 +62,9 @@ class Hooks {
   bool wants_input(int64_t layer, const std::string& module) const;
   void record_input(int64_t layer, const std::string& module, const at::Tensor& x, bool split,
                     sharding::Communicator& tp);
-  // h plus every delta registered for `layer`.
-  at::Tensor apply_block_deltas(int64_t layer, const at::Tensor& h) const;
+  // Records the block-output captures of `layer`, then returns h plus every
+  // delta registered for `layer`.
+  at::Tensor apply_block_deltas(int64_t layer, const at::Tensor& h);
   // Every registered layer/module must exist: `modules` are the block's names.
   void validate(int64_t num_layers, const std::vector<std::string>& modules) const;
 
@@ -68,8 +74,14 @@ class Hooks {
     std::vector<TokenPos> at;
     at::Tensor delta;
   };
+  struct OutputCapture {
+    int64_t layer;
+    std::vector<TokenPos> at;
+    at::Tensor value;
+  };
   std::vector<CapturedInput> captures_;
   std::vector<Delta> deltas_;
+  std::vector<OutputCapture> outputs_;
 };
 
 }  // namespace revive::model

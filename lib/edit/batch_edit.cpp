@@ -1,0 +1,196 @@
+#include "lib/edit/batch_edit.h"
+
+#include <ATen/ATen.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "lib/edit/distributed_solve.h"
+#include "lib/edit/edit_keys.h"
+#include "lib/model/transformer.h"
+#include "sharding/comm/communicator.h"
+#include "sharding/errors.h"
+#include "sharding/sharded_tensor.h"
+
+namespace revive::edit {
+namespace {
+
+double batch_seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// This dp rank's contiguous share of n requests.
+std::pair<int64_t, int64_t> batch_share(int64_t n, sharding::Communicator* dp) {
+  if (dp == nullptr || dp->size() == 1) return {0, n};
+  const int64_t size = dp->size(), rank = dp->rank();
+  const int64_t base = n / size, extra = n % size;
+  const int64_t begin = rank * base + std::min(rank, extra);
+  return {begin, base + (rank < extra ? 1 : 0)};
+}
+
+// v* for the whole batch: each dp rank optimises its share, results gathered in
+// request order.
+ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
+                         const std::vector<data::EditRequest>& batch, int64_t layer, const EditPlan& plan,
+                         sharding::Communicator* dp) {
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const auto [begin, count] = batch_share(n, dp);
+  const int64_t hidden = model.config().hidden_size;
+  const at::ScalarType acc = model.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+  ValueResult mine;
+  if (count > 0) {
+    const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
+    mine = compute_values(model, tok, part, layer, plan.templates, plan.values);
+  } else {
+    mine.targets = at::zeros({hidden, 0}, acc);
+    mine.initial = at::zeros({hidden, 0}, acc);
+  }
+  if (dp == nullptr || dp->size() == 1) return mine;
+  sharding::AllGatherOptions cols;
+  cols.dim = 1;
+  ValueResult all;
+  all.targets = dp->all_gather(mine.targets.cpu().contiguous(), cols).to(mine.targets.device());
+  all.initial = dp->all_gather(mine.initial.cpu().contiguous(), cols).to(mine.initial.device());
+  at::Tensor stats = at::zeros({3, count}, at::kDouble);
+  for (int64_t i = 0; i < count; ++i) {
+    stats[0][i] = mine.final_loss[static_cast<size_t>(i)];
+    stats[1][i] = mine.target_prob[static_cast<size_t>(i)];
+    stats[2][i] = static_cast<double>(mine.steps[static_cast<size_t>(i)]);
+  }
+  const at::Tensor gathered = dp->all_gather(stats, cols);
+  for (int64_t i = 0; i < gathered.size(1); ++i) {
+    all.final_loss.push_back(gathered[0][i].item<double>());
+    all.target_prob.push_back(gathered[1][i].item<double>());
+    all.steps.push_back(static_cast<int64_t>(gathered[2][i].item<double>()));
+  }
+  return all;
+}
+
+}  // namespace
+
+double update_frobenius(const WeightUpdate& update, sharding::Communicator* group) {
+  double sq = 0;
+  if (update.is_factored()) {
+    const at::Tensor r = update.r().to(at::kDouble), x = update.x().to(at::kDouble);
+    sq = (r.t().mm(r) * x.t().mm(x)).sum().item<double>();
+  } else if (update.defined()) {
+    sq = update.dense_delta().to(at::kDouble).pow(2).sum().item<double>();
+  }
+  if (group != nullptr && group->size() > 1) {
+    at::Tensor t = at::tensor({sq}, at::kDouble);
+    group->all_reduce(t);
+    sq = t.item<double>();
+  }
+  return std::sqrt(std::max(sq, 0.0));
+}
+
+BatchEditor::BatchEditor(model::Transformer& model, const model::Tokenizer& tokenizer, Editor& editor, EditPlan plan,
+                         sharding::Communicator* dp)
+    : model_(model), tokenizer_(tokenizer), editor_(editor), plan_(std::move(plan)), dp_(dp) {
+  REVIVE_CHECK(!plan_.layers.empty(), "edit plan: no layers to edit");
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    const int64_t l = plan_.layers[i];
+    if (l < 0 || l >= model_.num_layers()) {
+      throw Error("edit plan: layer " + std::to_string(l) + " outside the model's 0.." +
+                  std::to_string(model_.num_layers() - 1));
+    }
+    if (i > 0 && l <= plan_.layers[i - 1]) throw Error("edit plan: layers must be strictly ascending");
+    const std::string name = model_.module_name({l, plan_.module});
+    names_.push_back(name);
+    originals_[name] = model_.linear_weight(name).local().clone();
+  }
+  const bool factored = dynamic_cast<FactoredEditor*>(&editor_) != nullptr;
+  if (!factored && model_.tp().size() > 1) {
+    throw Error(editor_.name() + " produces dense updates and runs with tp = 1 only (use MEMIT, AlphaEdit, EMMET or NSE under tensor parallelism)");
+  }
+}
+
+void BatchEditor::set_filters(const std::string& layer, FilterPipeline filters) {
+  REVIVE_CHECK(originals_.count(layer) != 0, "set_filters: '" + layer + "' is not an edited layer");
+  filters_[layer] = std::move(filters);
+}
+
+const at::Tensor& BatchEditor::original_weight(const std::string& layer) const {
+  const auto it = originals_.find(layer);
+  REVIVE_CHECK(it != originals_.end(), "original_weight: '" + layer + "' is not an edited layer");
+  return it->second;
+}
+
+BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
+  REVIVE_CHECK(!batch.empty(), "BatchEditor::apply: empty batch");
+  const auto t_start = std::chrono::steady_clock::now();
+  BatchReport report;
+  report.requests = static_cast<int64_t>(batch.size());
+  const int64_t last = plan_.layers.back();
+
+  auto t = std::chrono::steady_clock::now();
+  report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
+  report.seconds_values = batch_seconds_since(t);
+  const at::Tensor& zs = report.values.targets;
+
+  std::map<std::string, at::Tensor> backup;
+  for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
+  try {
+    const int64_t num_layers = static_cast<int64_t>(plan_.layers.size());
+    for (int64_t i = 0; i < num_layers; ++i) {
+      const int64_t l = plan_.layers[static_cast<size_t>(i)];
+      const std::string& name = names_[static_cast<size_t>(i)];
+      LayerEditReport lr;
+      lr.layer = name;
+      t = std::chrono::steady_clock::now();
+      const at::Tensor keys = compute_keys(model_, tokenizer_, batch, l, plan_.module, plan_.templates,
+                                           plan_.forward_batch);
+      const at::Tensor cur = block_outputs_at_subject(model_, tokenizer_, batch, last, plan_.forward_batch);
+      lr.seconds_keys = batch_seconds_since(t);
+      const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
+      lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
+
+      t = std::chrono::steady_clock::now();
+      sharding::ShardedTensor& w = model_.linear_weight(name);
+      LayerEdit edit;
+      edit.layer = name;
+      edit.keys = keys;
+      edit.residual = resid;
+      edit.weight = w.local();
+      edit.original_weight = originals_.at(name);
+      WeightUpdate update;
+      if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
+        update = distributed_update(*fe, l, edit, w);
+      } else {
+        update = editor_.compute(edit).local_shard(w.spec());
+      }
+      lr.seconds_solve = batch_seconds_since(t);
+      sharding::Communicator* group = &w.reduce_group();
+      lr.update_norm = update_frobenius(update, group);
+
+      t = std::chrono::steady_clock::now();
+      const auto f = filters_.find(name);
+      const WeightUpdate safe = f == filters_.end() ? update : f->second.apply(update, w.local());
+      lr.filtered_norm = f == filters_.end() ? lr.update_norm : update_frobenius(safe, group);
+      lr.seconds_filter = batch_seconds_since(t);
+
+      t = std::chrono::steady_clock::now();
+      safe.apply_to(w.local());  // rejects NaN/Inf before touching the weight
+      lr.seconds_write = batch_seconds_since(t);
+      report.layers.push_back(lr);
+    }
+    if (editor_.records_keys()) {
+      t = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < names_.size(); ++i) {
+        const at::Tensor keys = compute_keys(model_, tokenizer_, batch, plan_.layers[i], plan_.module,
+                                             plan_.templates, plan_.forward_batch);
+        distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());
+      }
+      report.seconds_record = batch_seconds_since(t);
+    }
+  } catch (...) {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, saved] : backup) model_.linear_weight(name).local().copy_(saved);
+    throw;
+  }
+  report.seconds_total = batch_seconds_since(t_start);
+  return report;
+}
+
+}  // namespace revive::edit

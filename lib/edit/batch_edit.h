@@ -1,0 +1,101 @@
+#pragma once
+// One batch of edits applied to a live (possibly tensor-parallel) model, as in
+// MEMIT's execute_memit / AlphaEdit's main loop:
+//   1. v*: target values at the last edited layer's output (value_optimizer.h),
+//      requests split across dp ranks and gathered;
+//   2. for each edited layer l_i in order: keys on the model as edited so far,
+//      the residual still missing at the last layer spread over the layers left
+//      (spread_residual), the editor's update (distributed_solve.h under tp), the
+//      layer's filter pipeline (REVIVE, RECT mask), then the write;
+//   3. editors with memory are told the batch's keys, recomputed on the edited
+//      model.
+// Atomic per batch: the edited weights are copied first, and any failure
+// (a NaN/Inf update, a failed solve) restores every layer bit-identically
+// before the error propagates.
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/data/edit_request.h"
+#include "lib/edit/context_templates.h"
+#include "lib/edit/editor.h"
+#include "lib/edit/update_filter.h"
+#include "lib/edit/value_optimizer.h"
+
+namespace revive::model {
+class Transformer;
+class Tokenizer;
+}  // namespace revive::model
+
+namespace revive::sharding {
+class Communicator;
+}
+
+namespace revive::edit {
+
+struct EditPlan {
+  std::vector<int64_t> layers;            // edited blocks, strictly ascending
+  std::string module = "mlp.down_proj";   // block-relative module (GPT-2: "mlp.c_proj")
+  ContextTemplates templates = {{"{}"}};
+  ValueOptions values;
+  int64_t forward_batch = 64;             // sequences per forward pass for keys
+};
+
+struct LayerEditReport {
+  std::string layer;
+  double residual_norm = 0;       // ||R||_F of this layer's share
+  double update_norm = 0;         // ||dW||_F before filters
+  double filtered_norm = 0;       // ||dW||_F as written
+  double seconds_keys = 0, seconds_solve = 0, seconds_filter = 0, seconds_write = 0;
+};
+
+struct BatchReport {
+  int64_t requests = 0;
+  ValueResult values;             // gathered over dp (targets/initial [hidden, n])
+  std::vector<LayerEditReport> layers;
+  double seconds_values = 0, seconds_record = 0, seconds_total = 0;
+};
+
+class BatchEditor {
+ public:
+  // `dp` splits the value optimisation (nullptr: no data parallelism). Every
+  // reference must outlive the BatchEditor.
+  BatchEditor(model::Transformer& model, const model::Tokenizer& tokenizer, Editor& editor, EditPlan plan,
+              sharding::Communicator* dp = nullptr);
+
+  // HF names of the edited weights, in plan order ("model.layers.1.mlp.down_proj").
+  const std::vector<std::string>& layer_names() const { return names_; }
+  const EditPlan& plan() const { return plan_; }
+  model::Transformer& model() const { return model_; }
+  const model::Tokenizer& tokenizer() const { return tokenizer_; }
+  Editor& editor() const { return editor_; }
+  sharding::Communicator* dp() const { return dp_; }
+
+  // Filters applied to `layer`'s updates (default: none).
+  void set_filters(const std::string& layer, FilterPipeline filters);
+  // Unedited weight shards (needed by RECT and PRUNE); copied at construction.
+  const at::Tensor& original_weight(const std::string& layer) const;
+
+  // Collective over the model's tp group and dp. Throws (with every edited weight
+  // restored) on any failure.
+  BatchReport apply(const std::vector<data::EditRequest>& batch);
+
+ private:
+  model::Transformer& model_;
+  const model::Tokenizer& tokenizer_;
+  Editor& editor_;
+  EditPlan plan_;
+  sharding::Communicator* dp_;
+  std::vector<std::string> names_;
+  std::map<std::string, FilterPipeline> filters_;
+  std::map<std::string, at::Tensor> originals_;
+};
+
+// ||dW||_F of a (local) update, without materialising a factored one; summed
+// over `group` when given (the shards of a split weight).
+double update_frobenius(const WeightUpdate& update, sharding::Communicator* group = nullptr);
+
+}  // namespace revive::edit

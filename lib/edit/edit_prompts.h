@@ -1,0 +1,41 @@
+#pragma once
+// Token-level views of an edit request for the model-side steps of editing:
+// where the subject's last token sits (the key position and the position the
+// value delta is added at) and which tokens form the target.
+//
+// A "context" is a template with one "{}" that the request's own template is
+// placed into (MEMIT's context templates: "{}" itself, or "<generated text>. {}").
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "lib/data/edit_request.h"
+
+namespace revive::model {
+class Tokenizer;
+class Transformer;
+}
+
+namespace revive::edit {
+
+struct SubjectPrompt {
+  std::string text;              // the filled prompt
+  std::vector<int64_t> ids;      // encode(text) with BOS
+  int64_t subject_pos = 0;       // index in ids of the subject's last token
+};
+
+// `context` with "{}" replaced by `prompt_template`, then the template's "{}" by
+// `subject`; encoded with the subject's last token located. Throws revive::Error
+// naming the context or template when either does not hold exactly one "{}".
+SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const std::string& context,
+                                    const std::string& prompt_template, const std::string& subject);
+
+// The request's own prompt (context "{}").
+SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const data::EditRequest& request);
+
+// Device of the model's weights (where input ids must live).
+c10::Device model_device(model::Transformer& model);
+
+}  // namespace revive::edit

@@ -1,0 +1,370 @@
+#include "lib/edit/sequential_runner.h"
+
+#include <ATen/ATen.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lib/edit/edit_prompts.h"
+#include "lib/model/log_probs.h"
+#include "lib/model/prompt_tokens.h"
+#include "lib/model/transformer.h"
+#include "lib/spectral/drift_metrics.h"
+#include "lib/spectral/protected_basis.h"
+#include "sharding/checkpoint/atomic_file.h"
+#include "sharding/checkpoint/content_hash.h"
+#include "sharding/checkpoint/safetensors.h"
+#include "sharding/comm/communicator.h"
+#include "sharding/errors.h"
+#include "sharding/sharded_tensor.h"
+
+namespace revive::edit {
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace {
+
+double runner_seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Crossed a multiple of `every` going from `before` to `after` edits.
+bool runner_crossed(int64_t before, int64_t after, int64_t every) {
+  return every > 0 && after / every > before / every;
+}
+
+double runner_global_sq(const at::Tensor& local, sharding::Communicator& group) {
+  at::Tensor t = at::tensor({local.to(at::kDouble).pow(2).sum().item<double>()}, at::kDouble);
+  if (group.size() > 1) group.all_reduce(t);
+  return t.item<double>();
+}
+
+std::string runner_read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "", "cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string requests_fingerprint(const std::vector<data::EditRequest>& requests, int64_t count) {
+  sharding::ContentHash h;
+  h.number(static_cast<uint64_t>(count));
+  for (int64_t i = 0; i < count && i < static_cast<int64_t>(requests.size()); ++i) {
+    const data::EditRequest& r = requests[static_cast<size_t>(i)];
+    h.text(r.prompt_template).text(r.subject).text(r.target_new).text(r.target_true);
+  }
+  return h.hex();
+}
+
+SequentialRunner::SequentialRunner(BatchEditor& editor, RunnerOptions options)
+    : editor_(editor), options_(std::move(options)) {
+  REVIVE_CHECK(options_.batch_size >= 1, "runner: batch_size must be at least 1");
+  REVIVE_CHECK(options_.num_edits >= 0 && options_.metrics_every >= 0 && options_.checkpoint_every >= 0,
+               "runner: counts must not be negative");
+  REVIVE_CHECK(options_.checkpoint_every == 0 || !options_.out_dir.empty(),
+               "runner: checkpoints need an output directory");
+  REVIVE_CHECK(!options_.resume || !options_.out_dir.empty(), "runner: --resume needs an output directory");
+}
+
+void SequentialRunner::set_basis(const std::string& layer, const spectral::ProtectedBasis* basis) {
+  editor_.original_weight(layer);  // must be an edited layer
+  bases_[layer] = basis;
+}
+
+double SequentialRunner::efficacy(model::Transformer& model, const model::Tokenizer& tokenizer,
+                                  const std::vector<data::EditRequest>& requests) {
+  if (requests.empty()) return 0.0;
+  std::vector<model::Continuation> items;
+  std::vector<bool> has_true;
+  for (const data::EditRequest& r : requests) {
+    const std::string prompt = r.prompt();
+    items.push_back(model::tokenize_continuation(tokenizer, prompt, r.target_new));
+    has_true.push_back(!data::is_blank(r.target_true));
+    if (has_true.back()) items.push_back(model::tokenize_continuation(tokenizer, prompt, r.target_true));
+  }
+  const std::vector<model::ContinuationScore> s = model::score_continuations(model, items, 32);
+  int64_t ok = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const double nll_new = s[k++].mean_nll;
+    if (has_true[i]) {
+      ok += nll_new < s[k++].mean_nll ? 1 : 0;
+    } else {
+      ok += nll_new < std::log(2.0) ? 1 : 0;
+    }
+  }
+  return static_cast<double>(ok) / static_cast<double>(requests.size());
+}
+
+json SequentialRunner::layer_metrics(const BatchReport& report) {
+  json out = json::object();
+  model::Transformer& m = editor_.model();
+  for (const std::string& name : editor_.layer_names()) {
+    const sharding::ShardedTensor& w = m.linear_weight(name);
+    json j;
+    const double now_sq = runner_global_sq(w.local(), w.reduce_group());
+    const double orig_sq = runner_global_sq(editor_.original_weight(name), w.reduce_group());
+    j["weight_norm"] = std::sqrt(now_sq);
+    j["weight_norm_growth"] = orig_sq > 0 ? std::sqrt(now_sq / orig_sq) : 0.0;
+    for (const LayerEditReport& lr : report.layers) {
+      if (lr.layer != name) continue;
+      j["update_norm"] = lr.update_norm;
+      j["filtered_norm"] = lr.filtered_norm;
+      j["residual_norm"] = lr.residual_norm;
+    }
+    const auto b = bases_.find(name);
+    if (b != bases_.end() && b->second != nullptr) {
+      const spectral::DriftMetrics d = spectral::spectral_drift(*b->second, w);
+      j["k"] = d.k;
+      j["subspace_similarity_u"] = d.subspace_similarity_u;
+      j["subspace_similarity_v"] = d.subspace_similarity_v;
+      j["energy_weighted_similarity_u"] = d.energy_weighted_similarity_u;
+      j["energy_weighted_similarity_v"] = d.energy_weighted_similarity_v;
+      j["protected_energy_share"] = d.protected_energy_share;
+      j["spectral_growth"] = d.spectral_growth;
+      j["top_singular_value"] = d.singular_values.numel() > 0 ? d.singular_values[0].item<double>() : 0.0;
+    }
+    out[name] = j;
+  }
+  return out;
+}
+
+void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const std::vector<data::EditRequest>& requests) {
+  model::Transformer& m = editor_.model();
+  sharding::Communicator& tp = m.tp();
+  sharding::Communicator* dp = editor_.dp();
+  const bool dp_leader = dp == nullptr || dp->rank() == 0;
+  const fs::path root = fs::path(options_.out_dir) / "checkpoints";
+  const std::string name = "edits-" + std::to_string(edits);
+  const fs::path dir = root / name;
+  if (dp_leader) {
+    fs::create_directories(dir);
+    sharding::NamedTensors weights;
+    for (const std::string& layer : editor_.layer_names()) weights.emplace_back(layer, m.linear_weight(layer).local());
+    const std::string r = std::to_string(tp.rank());
+    sharding::write_safetensors((dir / ("weights.tp" + r + ".safetensors")).string(), weights,
+                                {{"tp_rank", r}, {"tp_size", std::to_string(tp.size())}});
+    sharding::NamedTensors state;
+    for (const auto& [k, v] : editor_.editor().state()) state.emplace_back(k, v);
+    sharding::write_safetensors((dir / ("editor.tp" + r + ".safetensors")).string(), state, {{"tp_rank", r}});
+    tp.barrier();
+    if (tp.rank() == 0) {
+      json st;
+      st["edits"] = edits;
+      st["batches"] = batches;
+      st["batch_size"] = options_.batch_size;
+      st["editor"] = editor_.editor().name();
+      st["layers"] = editor_.layer_names();
+      st["tp_size"] = tp.size();
+      st["requests_fingerprint"] = requests_fingerprint(requests, edits);
+      sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
+      // The pointer moves only now that every file of the checkpoint is in place.
+      std::string previous;
+      if (fs::exists(root / "latest")) previous = runner_read_text((root / "latest").string());
+      while (!previous.empty() && (previous.back() == '\n' || previous.back() == ' ')) previous.pop_back();
+      sharding::write_file_atomic((root / "latest").string(), name + "\n");
+      if (!previous.empty() && previous != name) fs::remove_all(root / previous);
+    }
+  }
+  if (dp != nullptr) dp->barrier();
+  tp.barrier();
+}
+
+int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest>& requests) {
+  const fs::path root = fs::path(options_.out_dir) / "checkpoints";
+  const std::string latest_file = (root / "latest").string();
+  if (!fs::exists(latest_file)) return 0;
+  std::string name = runner_read_text(latest_file);
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  const fs::path dir = root / name;
+  const std::string state_file = (dir / "state.json").string();
+  json st;
+  try {
+    st = json::parse(runner_read_text(state_file));
+  } catch (const json::exception& e) {
+    throw InputError(state_file, "", std::string("malformed JSON: ") + e.what());
+  }
+  auto field = [&](const char* key) -> const json& {
+    if (!st.contains(key)) throw InputError(state_file, key, "missing");
+    return st.at(key);
+  };
+  model::Transformer& m = editor_.model();
+  const int64_t edits = field("edits").get<int64_t>();
+  if (field("editor").get<std::string>() != editor_.editor().name()) {
+    throw InputError(state_file, "editor", "checkpoint was made by " + field("editor").get<std::string>() +
+                                               ", this run uses " + editor_.editor().name());
+  }
+  if (field("layers").get<std::vector<std::string>>() != editor_.layer_names()) {
+    throw InputError(state_file, "layers", "checkpoint edits other layers than this run");
+  }
+  if (field("tp_size").get<int>() != m.tp().size()) {
+    throw InputError(state_file, "tp_size", "checkpoint was written with tp = " +
+                                                std::to_string(field("tp_size").get<int>()) + ", this run has tp = " +
+                                                std::to_string(m.tp().size()));
+  }
+  if (field("batch_size").get<int64_t>() != options_.batch_size) {
+    throw InputError(state_file, "batch_size", "checkpoint used batch size " +
+                                                   std::to_string(field("batch_size").get<int64_t>()));
+  }
+  if (edits > static_cast<int64_t>(requests.size()) ||
+      field("requests_fingerprint").get<std::string>() != requests_fingerprint(requests, edits)) {
+    throw InputError(state_file, "requests_fingerprint", "the first " + std::to_string(edits) +
+                                                             " requests differ from the checkpointed run's");
+  }
+  const std::string r = std::to_string(m.tp().rank());
+  {
+    sharding::SafetensorsFile wf((dir / ("weights.tp" + r + ".safetensors")).string());
+    at::NoGradGuard no_grad;
+    for (const std::string& layer : editor_.layer_names()) {
+      at::Tensor& local = m.linear_weight(layer).local();
+      if (!wf.contains(layer)) throw InputError(wf.path(), layer, "missing edited weight");
+      const at::Tensor saved = wf.read(layer, local.scalar_type());
+      if (saved.sizes() != local.sizes()) throw InputError(wf.path(), layer, "shape differs from the model's shard");
+      local.copy_(saved);
+    }
+  }
+  {
+    sharding::SafetensorsFile ef((dir / ("editor.tp" + r + ".safetensors")).string());
+    std::map<std::string, at::Tensor> state;
+    for (const sharding::TensorInfo& info : ef.tensors()) state[info.name] = ef.read(info.name, info.dtype);
+    if (!state.empty()) editor_.editor().load_state(state);
+  }
+  // Drop metrics recorded after the checkpoint (they will be recomputed).
+  const bool leader = m.tp().rank() == 0 && (editor_.dp() == nullptr || editor_.dp()->rank() == 0);
+  const fs::path metrics = fs::path(options_.out_dir) / "metrics.jsonl";
+  if (leader && fs::exists(metrics)) {
+    std::ifstream in(metrics);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      try {
+        const json j = json::parse(line);
+        if (j.value("edits", int64_t{0}) <= edits) kept += line + "\n";
+      } catch (const json::exception&) {
+        // a torn last line from a crash: dropped
+      }
+    }
+    sharding::write_file_atomic(metrics.string(), kept);
+  }
+  m.tp().barrier();
+  return edits;
+}
+
+RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests) {
+  model::Transformer& m = editor_.model();
+  const model::Tokenizer& tok = editor_.tokenizer();
+  sharding::Communicator* dp = editor_.dp();
+  const bool leader = m.tp().rank() == 0 && (dp == nullptr || dp->rank() == 0);
+  const int64_t n = static_cast<int64_t>(requests.size());
+  const int64_t total = options_.num_edits > 0 ? std::min(options_.num_edits, n) : n;
+  REVIVE_CHECK(total > 0, "runner: no requests to edit");
+  auto say = [&](const std::string& s) {
+    if (options_.log) options_.log(s);
+  };
+
+  RunSummary summary;
+  const fs::path metrics_path = fs::path(options_.out_dir) / "metrics.jsonl";
+  if (!options_.out_dir.empty() && leader) fs::create_directories(options_.out_dir);
+  if (options_.resume) {
+    summary.resumed_from = restore_checkpoint(requests);
+    say(summary.resumed_from > 0 ? "resumed from the checkpoint at " + std::to_string(summary.resumed_from) + " edits"
+                                 : "no checkpoint in " + options_.out_dir + ": starting from the first edit");
+  } else if (!options_.out_dir.empty() && leader) {
+    sharding::write_file_atomic(metrics_path.string(), "");
+  }
+  if (!options_.out_dir.empty()) m.tp().barrier();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t done = summary.resumed_from;
+  int64_t batches = done / options_.batch_size;
+  std::string last_checkpoint = summary.resumed_from > 0 ? "edits-" + std::to_string(summary.resumed_from) : "none";
+  // Window sums since the last record.
+  double win_eff = 0, win_loss = 0, win_prob = 0;
+  int64_t win_batches = 0, win_requests = 0;
+  json win_t = {{"values", 0.0}, {"keys", 0.0}, {"solve", 0.0}, {"filter", 0.0}, {"write", 0.0}, {"record", 0.0},
+                {"efficacy", 0.0}};
+  while (done < total) {
+    const int64_t end = std::min(total, done + options_.batch_size);
+    const std::vector<data::EditRequest> batch(requests.begin() + done, requests.begin() + end);
+    BatchReport rep;
+    try {
+      rep = editor_.apply(batch);
+    } catch (const std::exception& e) {
+      throw Error("batch " + std::to_string(batches + 1) + " (edits " + std::to_string(done + 1) + ".." +
+                  std::to_string(end) + ") rejected, the model is unchanged by it: " + e.what() +
+                  "; last checkpoint: " + last_checkpoint);
+    }
+    const auto te = std::chrono::steady_clock::now();
+    const double eff = efficacy(m, tok, batch);
+    win_t["efficacy"] = win_t["efficacy"].get<double>() + runner_seconds_since(te);
+    const int64_t before = done;
+    done = end;
+    ++batches;
+    win_eff += eff;
+    ++win_batches;
+    for (size_t i = 0; i < rep.values.final_loss.size(); ++i) {
+      win_loss += rep.values.final_loss[i];
+      win_prob += rep.values.target_prob[i];
+      ++win_requests;
+    }
+    win_t["values"] = win_t["values"].get<double>() + rep.seconds_values;
+    win_t["record"] = win_t["record"].get<double>() + rep.seconds_record;
+    for (const LayerEditReport& lr : rep.layers) {
+      win_t["keys"] = win_t["keys"].get<double>() + lr.seconds_keys;
+      win_t["solve"] = win_t["solve"].get<double>() + lr.seconds_solve;
+      win_t["filter"] = win_t["filter"].get<double>() + lr.seconds_filter;
+      win_t["write"] = win_t["write"].get<double>() + lr.seconds_write;
+    }
+
+    if (options_.metrics_every == 0 || runner_crossed(before, done, options_.metrics_every) || done == total) {
+      json rec;
+      rec["edits"] = done;
+      rec["batch"] = batches;
+      rec["seconds"] = runner_seconds_since(t0);
+      rec["batch_efficacy"] = eff;
+      rec["batch_efficacy_window"] = win_eff / static_cast<double>(win_batches);
+      rec["value_loss"] = win_requests > 0 ? win_loss / static_cast<double>(win_requests) : 0.0;
+      rec["value_prob"] = win_requests > 0 ? win_prob / static_cast<double>(win_requests) : 0.0;
+      rec["layers"] = layer_metrics(rep);
+      if (evaluator_) {
+        const auto tv = std::chrono::steady_clock::now();
+        const std::vector<data::EditRequest> edited(requests.begin(), requests.begin() + done);
+        rec["eval"] = evaluator_(done, edited);
+        win_t["eval"] = runner_seconds_since(tv);
+      }
+      rec["timings"] = win_t;
+      if (leader && !options_.out_dir.empty()) {
+        std::ofstream out(metrics_path, std::ios::app);
+        out << rec.dump() << "\n";
+        out.flush();
+        if (!out) throw Error(metrics_path.string() + ": cannot append the metrics record");
+      }
+      summary.records.push_back(rec);
+      std::ostringstream line;
+      line.setf(std::ios::fixed);
+      line.precision(3);
+      line << "[" << done << "/" << total << " edits] batch efficacy " << rec["batch_efficacy_window"].get<double>()
+           << ", v* loss " << rec["value_loss"].get<double>() << ", " << rec["seconds"].get<double>() << " s";
+      say(line.str());
+      win_eff = win_loss = win_prob = 0;
+      win_batches = win_requests = 0;
+      for (auto& [k, v] : win_t.items()) v = 0.0;
+    }
+    if (runner_crossed(before, done, options_.checkpoint_every) || (options_.checkpoint_every > 0 && done == total)) {
+      write_checkpoint(done, batches, requests);
+      last_checkpoint = "edits-" + std::to_string(done);
+      say("checkpoint " + (fs::path(options_.out_dir) / "checkpoints" / last_checkpoint).string());
+    }
+  }
+  summary.edits = done;
+  summary.batches = batches;
+  summary.seconds = runner_seconds_since(t0);
+  return summary;
+}
+
+}  // namespace revive::edit

@@ -1,0 +1,207 @@
+#include "lib/edit/value_optimizer.h"
+
+#include <ATen/ATen.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "lib/edit/edit_prompts.h"
+#include "lib/model/batching.h"
+#include "lib/model/hooks.h"
+#include "lib/model/prompt_tokens.h"
+#include "lib/model/tokenizer.h"
+#include "lib/model/transformer.h"
+#include "sharding/errors.h"
+
+namespace revive::edit {
+namespace {
+
+// One sequence of the value batch.
+struct ValueRow {
+  std::vector<int64_t> ids;          // prompt ++ target[:-1] (rewriting) or prompt (KL)
+  int64_t subject_pos = 0;
+  int64_t request = 0;
+  std::vector<int64_t> target;       // rewriting rows: target tokens
+  int64_t target_start = 0;          // index in ids of the token predicting target[0]
+};
+
+}  // namespace
+
+ValueResult compute_values(model::Transformer& model, const model::Tokenizer& tokenizer,
+                           const std::vector<data::EditRequest>& requests, int64_t layer,
+                           const ContextTemplates& templates, const ValueOptions& options) {
+  const int64_t n = static_cast<int64_t>(requests.size());
+  REVIVE_CHECK(n > 0, "compute_values: no requests");
+  REVIVE_CHECK(options.steps >= 1, "compute_values: steps must be at least 1");
+  REVIVE_CHECK(layer >= 0 && layer < model.num_layers(), "compute_values: layer out of range");
+  const c10::Device device = model_device(model);
+  const at::ScalarType acc = model.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+
+  // Rows: every (request, template) rewriting prompt, then one KL row per request.
+  std::vector<ValueRow> rows;
+  std::vector<int64_t> first_row(static_cast<size_t>(n));
+  std::vector<int64_t> num_rewrite(static_cast<size_t>(n), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const data::EditRequest& r = requests[static_cast<size_t>(i)];
+    first_row[static_cast<size_t>(i)] = static_cast<int64_t>(rows.size());
+    for (const auto& group : templates) {
+      for (const std::string& context : group) {
+        const SubjectPrompt p = encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject);
+        const model::Continuation c = model::tokenize_continuation(tokenizer, p.text, r.target_new);
+        ValueRow row;
+        row.ids = p.ids;
+        row.ids.insert(row.ids.end(), c.target.begin(), c.target.end() - 1);
+        row.subject_pos = p.subject_pos;
+        row.request = i;
+        row.target = c.target;
+        row.target_start = static_cast<int64_t>(p.ids.size()) - 1;
+        rows.push_back(std::move(row));
+        ++num_rewrite[static_cast<size_t>(i)];
+      }
+    }
+  }
+  const int64_t num_rewrite_rows = static_cast<int64_t>(rows.size());
+  const bool use_kl = !options.kl_prompt.empty() && options.kl_factor != 0.0;
+  if (use_kl) {
+    for (int64_t i = 0; i < n; ++i) {
+      const data::EditRequest& r = requests[static_cast<size_t>(i)];
+      const SubjectPrompt p = encode_subject_prompt(tokenizer, "{}", options.kl_prompt, r.subject);
+      ValueRow row;
+      row.ids = p.ids;
+      row.subject_pos = p.subject_pos;
+      row.request = i;
+      rows.push_back(std::move(row));
+    }
+  }
+
+  std::vector<std::vector<int64_t>> seqs;
+  std::vector<model::TokenPos> delta_at;
+  std::vector<int64_t> delta_request;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    seqs.push_back(rows[k].ids);
+    delta_at.push_back({static_cast<int64_t>(k), rows[k].subject_pos});
+    delta_request.push_back(rows[k].request);
+  }
+  const model::PaddedBatch batch = model::pad_right(seqs, 0);
+  const at::Tensor ids = batch.ids.to(device);
+  const at::Tensor mask = batch.mask.to(device);
+  const int64_t T = ids.size(1);
+
+  // Target gather indices and mask for the rewriting rows, [Rw, T]: the logits
+  // at position t predict target token j = t - target_start (the last target
+  // token is not an input, so it is read from the row's target list).
+  at::Tensor tgt_ids = at::zeros({num_rewrite_rows, T}, at::kLong);
+  at::Tensor tgt_mask = at::zeros({num_rewrite_rows, T}, acc);
+  {
+    auto ti = tgt_ids.accessor<int64_t, 2>();
+    for (int64_t k = 0; k < num_rewrite_rows; ++k) {
+      const ValueRow& row = rows[static_cast<size_t>(k)];
+      for (size_t j = 0; j < row.target.size(); ++j) {
+        ti[k][row.target_start + static_cast<int64_t>(j)] = row.target[j];
+      }
+    }
+    for (int64_t k = 0; k < num_rewrite_rows; ++k) {
+      const ValueRow& row = rows[static_cast<size_t>(k)];
+      tgt_mask[k].narrow(0, row.target_start, static_cast<int64_t>(row.target.size())).fill_(1.0);
+      // Mean over the row's target tokens, then over the request's templates.
+      tgt_mask[k].div_(static_cast<double>(row.target.size()) *
+                       static_cast<double>(num_rewrite[static_cast<size_t>(row.request)]));
+    }
+  }
+  tgt_ids = tgt_ids.to(device);
+  tgt_mask = tgt_mask.to(device);
+  const at::Tensor row_request = at::tensor(delta_request, at::kLong).to(device);
+  const at::Tensor rewrite_request = row_request.narrow(0, 0, num_rewrite_rows);
+  const at::Tensor kl_rows = at::arange(num_rewrite_rows, static_cast<int64_t>(rows.size()), at::kLong).to(device);
+  at::Tensor kl_pos = at::zeros({use_kl ? n : 0}, at::kLong);
+  for (int64_t i = 0; use_kl && i < n; ++i) kl_pos[i] = rows[static_cast<size_t>(num_rewrite_rows + i)].subject_pos;
+  kl_pos = kl_pos.to(device);
+
+  std::vector<model::TokenPos> init_at;
+  for (int64_t i = 0; i < n; ++i) init_at.push_back({first_row[static_cast<size_t>(i)],
+                                                      rows[static_cast<size_t>(first_row[static_cast<size_t>(i)])].subject_pos});
+
+  const int64_t hidden = model.config().hidden_size;
+  at::Tensor delta = at::zeros({n, hidden}, at::TensorOptions().dtype(acc).device(device)).set_requires_grad(true);
+  torch::optim::Adam opt(std::vector<at::Tensor>{delta}, torch::optim::AdamOptions(options.lr));
+
+  at::Tensor z0, kl_init, max_norm;
+  std::vector<bool> active(static_cast<size_t>(n), true);
+  ValueResult result;
+  result.final_loss.assign(static_cast<size_t>(n), 0.0);
+  result.target_prob.assign(static_cast<size_t>(n), 0.0);
+  result.steps.assign(static_cast<size_t>(n), 0);
+
+  for (int64_t step = 0; step < options.steps; ++step) {
+    model::Hooks hooks;
+    const size_t init_idx = hooks.capture_block_output(layer, init_at);
+    hooks.add_to_block_output(layer, delta_at, delta.index_select(0, row_request));
+    model::ForwardOptions fwd;
+    fwd.attention_mask = mask;
+    fwd.hooks = &hooks;
+    const at::Tensor logits = model.forward(ids, fwd);
+    if (!z0.defined()) {
+      z0 = hooks.block_output(init_idx).detach().to(acc);
+      max_norm = z0.norm(2, {1}) * options.clamp_norm_factor;
+    }
+    const at::Tensor logp = at::log_softmax(logits.to(acc), -1);
+
+    // NLL per request: sum over its rows of masked token NLL (mask holds the means).
+    const at::Tensor rw = logp.narrow(0, 0, num_rewrite_rows);
+    const at::Tensor tok_nll = -rw.gather(-1, tgt_ids.unsqueeze(-1)).squeeze(-1);
+    const at::Tensor row_nll = (tok_nll * tgt_mask).sum(1);
+    const at::Tensor nll = at::zeros({n}, row_nll.options()).index_add(0, rewrite_request, row_nll);
+
+    at::Tensor kl = at::zeros({n}, nll.options());
+    if (use_kl) {
+      const at::Tensor kl_logp = logp.index_select(0, kl_rows)
+                                     .gather(1, kl_pos.view({n, 1, 1}).expand({n, 1, logp.size(2)}))
+                                     .squeeze(1);
+      if (!kl_init.defined()) kl_init = kl_logp.detach().clone();
+      kl = options.kl_factor * (kl_logp.exp() * (kl_logp - kl_init)).sum(1);
+    }
+    const at::Tensor wd = options.weight_decay * delta.norm(2, {1}) / z0.norm(2, {1}).pow(2);
+    const at::Tensor loss = nll + kl + wd;
+
+    const at::Tensor loss_cpu = loss.detach().to(at::kDouble).cpu();
+    const at::Tensor nll_cpu = nll.detach().to(at::kDouble).cpu();
+    at::Tensor active_mask = at::zeros({n}, loss.options());
+    bool any_active = false;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!active[static_cast<size_t>(i)]) continue;
+      result.final_loss[static_cast<size_t>(i)] = loss_cpu[i].item<double>();
+      result.target_prob[static_cast<size_t>(i)] = std::exp(-nll_cpu[i].item<double>());
+      result.steps[static_cast<size_t>(i)] = step;
+      if (loss_cpu[i].item<double>() < options.early_stop_loss) {
+        active[static_cast<size_t>(i)] = false;
+      } else {
+        active_mask[i] = 1.0;
+        any_active = true;
+      }
+    }
+    // MEMIT evaluates the loss once more at the last step without updating.
+    if (!any_active || step == options.steps - 1) break;
+
+    const at::Tensor frozen = delta.detach().clone();
+    opt.zero_grad();
+    (loss * active_mask).sum().backward();
+    opt.step();
+    {
+      at::NoGradGuard no_grad;
+      const at::Tensor keep = active_mask.to(delta.scalar_type()).unsqueeze(1);
+      delta.copy_(delta * keep + frozen * (1 - keep));
+      const at::Tensor norms = delta.norm(2, {1});
+      const at::Tensor scale = at::where(norms > max_norm, max_norm / norms.clamp_min(1e-30), at::ones_like(norms));
+      delta.mul_(scale.unsqueeze(1));
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (active[static_cast<size_t>(i)]) result.steps[static_cast<size_t>(i)] = options.steps - 1;
+  }
+  result.initial = z0.t().contiguous();
+  result.targets = (z0 + delta.detach()).t().contiguous();
+  return result;
+}
+
+}  // namespace revive::edit

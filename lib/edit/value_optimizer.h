@@ -1,0 +1,58 @@
+#pragma once
+// Target values v* (MEMIT's compute_z, Meng et al. 2023, section 3.1 / rome
+// compute_v): for each request, a vector delta added to the output of block
+// `layer` at the subject's last token, optimised so the model predicts
+// target_new after the prompt in every context template, while
+//   loss_i = NLL_i                       mean token NLL of target_new, averaged over templates
+//          + kl_factor * KL_i            KL(p_delta || p_0) of the next-token distribution
+//                                        at the subject of an essence prompt ("{} is a")
+//          + weight_decay * ||delta_i|| / ||z0_i||^2
+// with Adam (lr), ||delta_i|| clamped to clamp_norm_factor * ||z0_i|| after each
+// step, and early stop once loss_i < early_stop_loss. v*_i = z0_i + delta_i, where
+// z0_i is the block output at the subject of the first template.
+//
+// Batched (DESIGN.md section 4): all requests' deltas are rows of one [n, hidden]
+// parameter and every forward/backward pass runs all requests' sequences. Each
+// request's loss depends on its own delta only, so the summed loss gives every
+// row exactly its own gradient, and Adam is element-wise: the result equals n
+// separate optimisations. A request that stops early is frozen (its row restored
+// after each later step), as if its own loop had ended.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/data/edit_request.h"
+#include "lib/edit/context_templates.h"
+
+namespace revive::model {
+class Transformer;
+class Tokenizer;
+}  // namespace revive::model
+
+namespace revive::edit {
+
+struct ValueOptions {
+  double lr = 0.5;
+  int64_t steps = 25;
+  double weight_decay = 0.5;
+  double clamp_norm_factor = 0.75;
+  double kl_factor = 0.0625;
+  std::string kl_prompt = "{} is a";  // essence prompt; "" disables the KL term
+  double early_stop_loss = 5e-2;
+};
+
+struct ValueResult {
+  at::Tensor targets;  // v* [hidden, n], f32 (f64 for f64 models)
+  at::Tensor initial;  // z0 [hidden, n]
+  std::vector<double> final_loss;    // per request, at its last evaluated step
+  std::vector<double> target_prob;   // per request: exp(-mean NLL) at that step
+  std::vector<int64_t> steps;        // per request: Adam updates applied to its delta
+};
+
+ValueResult compute_values(model::Transformer& model, const model::Tokenizer& tokenizer,
+                           const std::vector<data::EditRequest>& requests, int64_t layer,
+                           const ContextTemplates& templates, const ValueOptions& options);
+
+}  // namespace revive::edit

@@ -1,0 +1,207 @@
+// Model-side editing steps on the real stories260K checkpoint (skipped without
+// the fixture): keys, block outputs, batched v* and layer statistics, each
+// against a direct computation written here.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "lib/edit/context_templates.h"
+#include "lib/edit/edit_keys.h"
+#include "lib/edit/edit_prompts.h"
+#include "lib/edit/layer_statistics.h"
+#include "lib/edit/value_optimizer.h"
+#include "lib/model/batching.h"
+#include "lib/model/hooks.h"
+#include "sharding/comm/local_communicator.h"
+#include "tests/edit/stories_edit_fixture.h"
+#include "tests/edit/story_world.h"
+#include "tests/support/fixtures.h"
+
+namespace revive::edit {
+namespace {
+
+double pipeline_rel(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kDouble) - b.to(at::kDouble)).norm().item<double>() /
+         std::max(b.to(at::kDouble).norm().item<double>(), 1e-30);
+}
+
+// The input of `module` at one position of one prompt, read by a direct hook.
+at::Tensor pipeline_direct_key(model::Transformer& m, const SubjectPrompt& p, int64_t layer, const std::string& module) {
+  at::NoGradGuard ng;
+  model::Hooks h;
+  const size_t i = h.capture_input(layer, module, {{0, p.subject_pos}});
+  model::ForwardOptions f;
+  f.hooks = &h;
+  m.forward(at::tensor(p.ids, at::kLong).unsqueeze(0), f);
+  return h.captured(i).full()[0];
+}
+
+TEST(EditPipeline, SubjectPromptLocatesTheSubjectsLastToken) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  const SubjectPrompt p = encode_subject_prompt(tok, "One day. {}", "{} had a pet", "Lily");
+  EXPECT_EQ(p.text, "One day. Lily had a pet");
+  EXPECT_EQ(p.ids, tok.encode("One day. Lily had a pet"));
+  EXPECT_EQ(p.subject_pos + 1, static_cast<int64_t>(tok.encode("One day. Lily").size()));
+  EXPECT_THROW(encode_subject_prompt(tok, "no slot", "{} had", "Lily"), Error);
+  EXPECT_THROW(encode_subject_prompt(tok, "{}", "{} and {}", "Lily"), Error);
+}
+
+TEST(EditPipeline, KeysAverageWithinThenAcrossTemplateGroups) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  const auto reqs = testing::story_world_requests();
+  const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
+  const ContextTemplates templates = {{"{}"}, {"Once upon a time. {}", "The sun was hot. {}"}};
+  const at::Tensor keys = compute_keys(*m, tok, few, 2, "mlp.down_proj", templates, /*batch_size=*/4);
+  ASSERT_EQ(keys.sizes(), (std::vector<int64_t>{172, 3}));
+  for (int64_t i = 0; i < 3; ++i) {
+    const auto& r = few[static_cast<size_t>(i)];
+    const at::Tensor k0 = pipeline_direct_key(*m, encode_subject_prompt(tok, "{}", r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor k1 = pipeline_direct_key(*m, encode_subject_prompt(tok, templates[1][0], r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor k2 = pipeline_direct_key(*m, encode_subject_prompt(tok, templates[1][1], r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor expect = 0.5 * k0 + 0.5 * (0.5 * (k1 + k2));
+    EXPECT_LT(pipeline_rel(keys.select(1, i), expect), 1e-5) << "request " << i;
+  }
+  // Block outputs: the residual stream after block 2 at the subject of the plain prompt.
+  const at::Tensor z = block_outputs_at_subject(*m, tok, few, 2);
+  ASSERT_EQ(z.sizes(), (std::vector<int64_t>{64, 3}));
+  at::NoGradGuard ng;
+  const SubjectPrompt p = encode_subject_prompt(tok, few[1]);
+  model::Hooks h;
+  const size_t i = h.capture_block_output(2, {{0, p.subject_pos}});
+  model::ForwardOptions f;
+  f.hooks = &h;
+  m->forward(at::tensor(p.ids, at::kLong).unsqueeze(0), f);
+  EXPECT_LT(pipeline_rel(z.select(1, 1), h.block_output(i)[0]), 1e-6);
+}
+
+TEST(EditPipeline, ContextTemplatesAreGeneratedDeterministically) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  ContextTemplateOptions o;
+  o.prefixes = {"Once", "The"};
+  o.per_prefix = 2;
+  const ContextTemplates a = make_context_templates(*m, tok, o);
+  const ContextTemplates b = make_context_templates(*m, tok, o);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0], std::vector<std::string>{"{}"});
+  ASSERT_EQ(a[1].size(), 4u);
+  EXPECT_EQ(a, b);
+  for (const std::string& t : a[1]) {
+    EXPECT_EQ(data::count_slots(t), 1u) << t;
+    EXPECT_EQ(t.substr(t.size() - 4), ". {}") << t;
+  }
+  o.per_prefix = 0;
+  EXPECT_EQ(make_context_templates(*m, tok, o).size(), 1u);
+}
+
+TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  const auto reqs = testing::story_world_requests();
+  const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
+  const ContextTemplates templates = {{"{}"}, {"One day. {}"}};
+  ValueOptions o;
+  o.steps = 12;
+  o.early_stop_loss = 0.3;  // some requests stop early: freezing must match a separate loop
+  const ValueResult all = compute_values(*m, tok, few, 2, templates, o);
+  ASSERT_EQ(all.targets.sizes(), (std::vector<int64_t>{64, 3}));
+  for (int64_t i = 0; i < 3; ++i) {
+    const ValueResult one = compute_values(*m, tok, {few[static_cast<size_t>(i)]}, 2, templates, o);
+    EXPECT_LT(pipeline_rel(all.targets.select(1, i), one.targets.select(1, 0)), 1e-4) << "request " << i;
+    EXPECT_EQ(all.steps[static_cast<size_t>(i)], one.steps[0]);
+    EXPECT_NEAR(all.final_loss[static_cast<size_t>(i)], one.final_loss[0], 1e-4);
+  }
+  // The optimised values make the new targets much more likely, and respect the clamp.
+  ValueOptions one_step;
+  one_step.steps = 1;  // evaluates the unedited model only
+  const ValueResult start = compute_values(*m, tok, few, 2, templates, one_step);
+  const ValueResult full = compute_values(*m, tok, few, 2, templates, ValueOptions{});
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_GT(full.target_prob[static_cast<size_t>(i)], 1.2 * start.target_prob[static_cast<size_t>(i)])
+        << few[static_cast<size_t>(i)].target_new;
+    const double dn = (full.targets.select(1, i) - full.initial.select(1, i)).norm().item<double>();
+    EXPECT_LE(dn, 0.75 * full.initial.select(1, i).norm().item<double>() * (1 + 1e-5));
+  }
+}
+
+TEST(EditPipeline, LayerStatisticsEqualDirectSecondMomentAndAreCachedAndResumable) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp"), dp("dp");
+  auto m = model::load_model(folder, tp);
+  StatisticsOptions o = testing::stories_statistics(corpus, 12);
+  o.max_length = 40;
+  o.batch_size = 5;
+  const std::vector<std::string> modules = {"model.layers.1.mlp.down_proj", "model.layers.2.mlp.down_proj"};
+  const auto stats = compute_layer_statistics(*m, tok, modules, o, dp);
+
+  // Direct: every token's key, one document at a time.
+  const auto docs = data::read_documents(corpus, o.corpus_options);
+  ASSERT_EQ(docs.size(), 12u);
+  at::Tensor sum = at::zeros({172, 172}, at::kDouble);
+  int64_t tokens = 0;
+  {
+    at::NoGradGuard ng;
+    for (const auto& d : docs) {
+      std::vector<int64_t> ids = tok.encode(d.text);
+      if (ids.size() > 40) ids.resize(40);
+      model::Hooks h;
+      std::vector<model::TokenPos> at;
+      for (size_t p = 0; p < ids.size(); ++p) at.push_back({0, static_cast<int64_t>(p)});
+      const size_t i = h.capture_input(2, "mlp.down_proj", at);
+      model::ForwardOptions f;
+      f.hooks = &h;
+      m->forward(at::tensor(ids, at::kLong).unsqueeze(0), f);
+      const at::Tensor k = h.captured(i).full().to(at::kDouble);
+      sum += k.t().mm(k);
+      tokens += static_cast<int64_t>(ids.size());
+    }
+  }
+  const LayerStatistics& s2 = stats.at(modules[1]);
+  EXPECT_EQ(s2.tokens, tokens);
+  EXPECT_EQ(s2.documents, 12);
+  EXPECT_LT(pipeline_rel(s2.second_moment, sum / static_cast<double>(tokens)), 1e-5);
+
+  // Cache: a second call reads the files; resume: an interrupted run continues.
+  const std::string cache = revive::testing::temp_dir("stats-cache");
+  o.cache_dir = cache;
+  o.model_fingerprint = "stories260K";
+  const auto first = compute_layer_statistics(*m, tok, modules, o, dp);
+  EXPECT_FALSE(first.at(modules[0]).from_cache);
+  const auto again = compute_layer_statistics(*m, tok, modules, o, dp);
+  EXPECT_TRUE(again.at(modules[0]).from_cache);
+  EXPECT_TRUE(at::equal(again.at(modules[1]).second_moment, first.at(modules[1]).second_moment));
+
+  o.model_fingerprint = "other-weights";  // a different key: recomputed, interrupted after 2 batches
+  o.checkpoint_every = 1;
+  int batches = 0;
+  o.progress = [&](int64_t, int64_t) {
+    if (++batches == 2) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(compute_layer_statistics(*m, tok, modules, o, dp), std::runtime_error);
+  bool partial = false;
+  for (const auto& e : std::filesystem::directory_iterator(cache)) {
+    partial = partial || e.path().filename().string().find("partial") != std::string::npos;
+  }
+  EXPECT_TRUE(partial);
+  int resumed_batches = 0;
+  o.progress = [&](int64_t, int64_t) { ++resumed_batches; };
+  const auto resumed = compute_layer_statistics(*m, tok, modules, o, dp);
+  EXPECT_EQ(resumed_batches, 1);  // 12 documents in batches of 5: 2 done before, 1 left
+  EXPECT_EQ(resumed.at(modules[1]).tokens, tokens);
+  EXPECT_LT(pipeline_rel(resumed.at(modules[1]).second_moment, sum / static_cast<double>(tokens)), 1e-5);
+}
+
+}  // namespace
+}  // namespace revive::edit
