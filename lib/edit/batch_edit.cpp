@@ -152,12 +152,13 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       edit.layer = name;
       edit.keys = keys;
       edit.residual = resid;
-      edit.weight = w.local();
-      edit.original_weight = originals_.at(name);
       WeightUpdate update;
       if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
+        // Factored editors need no weight; under tp each rank holds a shard only.
         update = distributed_update(*fe, l, edit, w);
       } else {
+        edit.weight = w.local();  // tp = 1 (checked at construction): the whole weight
+        edit.original_weight = originals_.at(name);
         update = editor_.compute(edit).local_shard(w.spec());
       }
       lr.seconds_solve = batch_seconds_since(t);
