@@ -288,6 +288,25 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   int64_t win_batches = 0, win_requests = 0;
   json win_t = {{"values", 0.0}, {"keys", 0.0}, {"solve", 0.0}, {"filter", 0.0}, {"write", 0.0}, {"record", 0.0},
                 {"efficacy", 0.0}};
+  auto append_record = [&](const json& rec) {
+    if (leader && !options_.out_dir.empty()) {
+      std::ofstream out(metrics_path, std::ios::app);
+      out << rec.dump() << "\n";
+      out.flush();
+      if (!out) throw Error(metrics_path.string() + ": cannot append the metrics record");
+    }
+    summary.records.push_back(rec);
+  };
+  if (options_.record_start && done == 0) {
+    json rec;
+    rec["edits"] = 0;
+    rec["batch"] = 0;
+    rec["seconds"] = 0.0;
+    rec["layers"] = layer_metrics(BatchReport{});
+    if (evaluator_) rec["eval"] = evaluator_(0, {});
+    append_record(rec);
+    say("[0/" + std::to_string(total) + " edits] unedited model recorded");
+  }
   while (done < total) {
     const int64_t end = std::min(total, done + options_.batch_size);
     const std::vector<data::EditRequest> batch(requests.begin() + done, requests.begin() + end);
@@ -338,13 +357,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
         win_t["eval"] = runner_seconds_since(tv);
       }
       rec["timings"] = win_t;
-      if (leader && !options_.out_dir.empty()) {
-        std::ofstream out(metrics_path, std::ios::app);
-        out << rec.dump() << "\n";
-        out.flush();
-        if (!out) throw Error(metrics_path.string() + ": cannot append the metrics record");
-      }
-      summary.records.push_back(rec);
+      append_record(rec);
       std::ostringstream line;
       line.setf(std::ios::fixed);
       line.precision(3);

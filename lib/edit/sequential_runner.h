@@ -43,6 +43,8 @@ struct RunnerOptions {
   int64_t checkpoint_every = 0;   // 0: no checkpoints (except none); else as metrics_every
   std::string out_dir;            // "" : no files (metrics only returned)
   bool resume = false;
+  // Also record the unedited model (edits = 0) before the first batch of a fresh run.
+  bool record_start = false;
   // Readable progress lines (called on every rank; the CLI prints on rank 0).
   std::function<void(const std::string&)> log;
 };

@@ -1,0 +1,243 @@
+// `revive edit`: a sequential editing run - N edits in batches of B with any
+// editor, with or without the REVIVE / RECT filters, metrics JSONL, checkpoints
+// and --resume (lib/edit/sequential_runner.h). Evaluation during the run
+// (lib/eval): CounterFact efficacy / generalisation / specificity on a sample of
+// the requests edited so far, recall of facts not edited, perplexity of a text.
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "launch/revive/command.h"
+#include "launch/revive/common_options.h"
+#include "launch/revive/edit_session.h"
+#include "lib/data/request_files.h"
+#include "lib/data/text_corpus.h"
+#include "lib/edit/batch_edit.h"
+#include "lib/edit/presets.h"
+#include "lib/edit/context_templates.h"
+#include "lib/edit/revive_update_filter.h"
+#include "lib/edit/sequential_runner.h"
+#include "lib/eval/counterfact.h"
+#include "lib/eval/perplexity.h"
+#include "lib/eval/recall.h"
+#include "lib/spectral/revive_filter.h"
+#include "sharding/errors.h"
+
+namespace revive::cli {
+namespace {
+
+std::unique_ptr<edit::Editor> make_editor(const std::string& name, const edit::EditPreset& p) {
+  if (name == "memit") return std::make_unique<edit::MemitEditor>(p.memit());
+  if (name == "alphaedit") return std::make_unique<edit::AlphaEditEditor>(p.alphaedit());
+  if (name == "emmet") return std::make_unique<edit::EmmetEditor>(p.emmet());
+  if (name == "nse") return std::make_unique<edit::NseEditor>(p.nse());
+  if (name == "rect") return std::make_unique<edit::RectEditor>(p.rect());
+  if (name == "prune") return std::make_unique<edit::PruneEditor>(p.prune());
+  throw InputError("--editor", "", "'" + name + "' is not one of memit, alphaedit, emmet, nse, rect, prune");
+}
+
+// n items spread evenly over v (all of them when n >= |v|).
+std::vector<data::EditRequest> edit_sample(const std::vector<data::EditRequest>& v, size_t n) {
+  if (n == 0 || v.size() <= n) return v;
+  std::vector<data::EditRequest> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(v[i * v.size() / n]);
+  return out;
+}
+
+std::string edit_fixed(double x, int digits = 3) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << x;
+  return s.str();
+}
+
+}  // namespace
+
+Command edit_command() {
+  Command c;
+  c.name = "edit";
+  c.summary = "sequential knowledge editing run (MEMIT, AlphaEdit, ... with or without REVIVE)";
+  c.add_options = [](po::options_description& d) {
+    po::options_description e("Editing run");
+    e.add_options()
+        ("requests", po::value<std::string>()->required(), "request file (CounterFact ROME/EasyEdit, zsRE, JSONL)")
+        ("format", po::value<std::string>()->default_value("auto"), "auto, counterfact, counterfact-easyedit, zsre, jsonl")
+        ("editor", po::value<std::string>()->default_value("memit"), "memit, alphaedit, emmet, nse, rect, prune")
+        ("filter", po::value<std::vector<std::string>>()->multitoken()->composing(),
+         "update filters in order: revive, rect (default: none)")
+        ("num-edits", po::value<int64_t>()->default_value(0), "edits to apply (0: every request)")
+        ("batch-size", po::value<int64_t>()->default_value(10), "requests per batch")
+        ("metrics-every", po::value<int64_t>()->default_value(0), "edits between metrics records (0: every batch)")
+        ("checkpoint-every", po::value<int64_t>()->default_value(0), "edits between checkpoints (0: none)")
+        ("out", po::value<std::string>(), "run folder: metrics.jsonl, checkpoints/")
+        ("resume", "continue from the latest checkpoint in --out")
+        ("context-templates", po::value<int64_t>()->default_value(0),
+         "generated context templates per prefix for keys and v* (MEMIT: 2; 0: the prompt alone)")
+        ("v-steps", po::value<int64_t>(), "v* optimisation steps (default: the preset's)")
+        ("v-lr", po::value<double>(), "v* learning rate (default: the preset's)")
+        ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)");
+    po::options_description v("Evaluation during the run");
+    v.add_options()
+        ("eval-edited", po::value<size_t>()->default_value(200), "edited requests evaluated per record (0: none)")
+        ("eval-retained", po::value<size_t>()->default_value(200),
+         "facts NOT edited (true targets of the requests after --num-edits) checked for recall (0: none)")
+        ("eval-text", po::value<std::string>(), "text file for perplexity at each record")
+        ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole")
+        ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
+        ("no-drift", "skip spectral drift metrics (they need the protected bases)");
+    d.add(e).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
+        .add(output_options());
+  };
+  c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
+    EditSession s(vm, rt);
+    data::RequestFileOptions ro;
+    ro.format = data::parse_request_format(vm["format"].as<std::string>());
+    const std::string req_file = vm["requests"].as<std::string>();
+    const data::ReadResult read = data::read_requests(req_file, ro);
+    if (!read.skipped.empty()) s.say("skipped " + std::to_string(read.skipped.size()) + " malformed requests of " + req_file);
+    const std::vector<data::EditRequest>& requests = read.requests;
+    if (requests.empty()) throw InputError(req_file, "", "no usable requests");
+
+    const std::string editor_name = vm["editor"].as<std::string>();
+    std::unique_ptr<edit::Editor> editor = make_editor(editor_name, s.preset);
+    const auto stats = s.statistics(vm);
+    for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
+
+    std::vector<std::string> filters = vm.count("filter") ? vm["filter"].as<std::vector<std::string>>()
+                                                          : std::vector<std::string>{};
+    if (filters.size() == 1 && filters[0] == "none") filters.clear();
+    const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
+    std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
+    if (want_revive || vm.count("no-drift") == 0) bases = s.bases(vm);
+
+    edit::EditPlan plan;
+    plan.layers = s.layers;
+    plan.module = s.module;
+    plan.values = s.preset.values();
+    if (vm.count("v-steps")) plan.values.steps = vm["v-steps"].as<int64_t>();
+    if (vm.count("v-lr")) plan.values.lr = vm["v-lr"].as<double>();
+    plan.values.kl_prompt = vm["kl-prompt"].as<std::string>();
+    edit::ContextTemplateOptions cto;
+    cto.per_prefix = vm["context-templates"].as<int64_t>();
+    plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);
+    edit::BatchEditor be(*s.model, s.tokenizer, *editor, plan, &s.grid.dp());
+
+    std::vector<std::unique_ptr<spectral::ReviveFilter>> revive_filters;
+    for (const std::string& name : s.names) {
+      edit::FilterPipeline fp;
+      for (const std::string& f : filters) {
+        if (f == "revive") {
+          revive_filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.at(name)));
+          fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive_filters.back()));
+        } else if (f == "rect") {
+          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
+        } else {
+          throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
+        }
+      }
+      if (!fp.empty()) be.set_filters(name, std::move(fp));
+    }
+
+    edit::RunnerOptions opts;
+    opts.batch_size = vm["batch-size"].as<int64_t>();
+    opts.num_edits = vm["num-edits"].as<int64_t>();
+    opts.metrics_every = vm["metrics-every"].as<int64_t>();
+    opts.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
+    opts.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
+    opts.resume = vm.count("resume") != 0;
+    opts.record_start = true;
+    opts.log = [&](const std::string& line) { s.say(line); };
+    edit::SequentialRunner runner(be, opts);
+    for (const auto& [name, b] : bases) runner.set_basis(name, b.get());
+
+    // Evaluation on the model as edited so far.
+    const int64_t total = opts.num_edits > 0 ? std::min<int64_t>(opts.num_edits, static_cast<int64_t>(requests.size()))
+                                             : static_cast<int64_t>(requests.size());
+    const std::vector<data::EditRequest> unedited(requests.begin() + total, requests.end());
+    const std::vector<data::EditRequest> retained = edit_sample(unedited, vm["eval-retained"].as<size_t>());
+    const size_t n_edited = vm["eval-edited"].as<size_t>();
+    std::vector<std::string> ppl_docs;
+    if (vm.count("eval-text")) {
+      data::CorpusOptions co;
+      const std::string split = vm["eval-text-split"].as<std::string>();
+      co.split = split == "separator" ? data::DocumentSplit::kSeparator
+                 : split == "blank-lines" ? data::DocumentSplit::kBlankLines
+                 : split == "whole" ? data::DocumentSplit::kWhole : data::DocumentSplit::kLines;
+      co.max_documents = vm["eval-text-docs"].as<size_t>();
+      for (const auto& d : data::read_documents(vm["eval-text"].as<std::string>(), co)) ppl_docs.push_back(d.text);
+    }
+    runner.set_evaluator([&](int64_t edits, const std::vector<data::EditRequest>& edited) {
+      nlohmann::json j;
+      if (n_edited > 0) {
+        // Before any edit, score the first requests to be edited (the baseline).
+        const auto& pool = edits > 0 ? edited : std::vector<data::EditRequest>(requests.begin(), requests.begin() + total);
+        eval::CounterFactOptions co;
+        co.fluency = false;
+        co.batch_size = 64;
+        const eval::CounterFactResult r = eval::evaluate_counterfact(*s.model, s.tokenizer, edit_sample(pool, n_edited), co, &s.grid.dp());
+        j["efficacy"] = r.efficacy;
+        j["generalization"] = r.generalization;
+        j["specificity"] = r.specificity;
+      }
+      if (!retained.empty()) {
+        eval::RecallOptions rc;
+        rc.batch_size = 64;
+        j["retained_recall"] = eval::evaluate_recall(*s.model, s.tokenizer, eval::true_facts(retained), rc, &s.grid.dp()).accuracy;
+      }
+      if (!ppl_docs.empty()) {
+        eval::PerplexityOptions po;
+        po.max_length = 256;
+        po.truncate = true;
+        j["perplexity"] = eval::evaluate_perplexity(*s.model, s.tokenizer, ppl_docs, po, &s.grid.dp()).perplexity();
+      }
+      return j;
+    });
+
+    std::string filter_names;
+    for (const std::string& f : filters) filter_names += " + " + f;
+    s.say("revive edit: " + editor->name() + filter_names + " on " + std::to_string(total) + " requests of " + req_file + ", layers " + s.names.front() + " .. " +
+          s.names.back() + ", batch " + std::to_string(opts.batch_size) + ", tp " + std::to_string(s.grid.tp_size()) +
+          " x dp " + std::to_string(s.grid.dp_size()));
+    const edit::RunSummary sum = runner.run(requests);
+    if (!s.leader()) return 0;
+    const nlohmann::json last = sum.records.empty() ? nlohmann::json::object() : sum.records.back();
+    if (vm.count("json")) {
+      nlohmann::json j;
+      j["command"] = "edit";
+      j["editor"] = editor->name();
+      j["filters"] = filters;
+      j["edits"] = sum.edits;
+      j["resumed_from"] = sum.resumed_from;
+      j["seconds"] = sum.seconds;
+      j["edits_per_second"] = sum.seconds > 0 ? static_cast<double>(sum.edits - sum.resumed_from) / sum.seconds : 0.0;
+      j["final"] = last;
+      std::cout << j.dump() << std::endl;
+    } else {
+      std::cout << "edits: " << sum.edits << " in " << edit_fixed(sum.seconds, 1) << " s ("
+                << edit_fixed(sum.seconds > 0 ? static_cast<double>(sum.edits - sum.resumed_from) / sum.seconds : 0.0, 2)
+                << " edits/s)\n";
+      if (last.contains("eval")) {
+        for (const auto& [k, v] : last["eval"].items()) std::cout << "  " << k << ": " << edit_fixed(v.get<double>()) << "\n";
+      }
+      if (last.contains("layers")) {
+        for (const auto& [name, m] : last["layers"].items()) {
+          std::cout << "  " << name << ": weight norm x" << edit_fixed(m.value("weight_norm_growth", 0.0));
+          if (m.contains("subspace_similarity_u")) {
+            std::cout << ", subspace similarity U " << edit_fixed(m["subspace_similarity_u"].get<double>()) << " V "
+                      << edit_fixed(m["subspace_similarity_v"].get<double>());
+          }
+          std::cout << "\n";
+        }
+      }
+    }
+    return 0;
+  };
+  return c;
+}
+
+REVIVE_REGISTER_COMMAND(edit_command);
+
+}  // namespace revive::cli
