@@ -36,8 +36,10 @@ po::options_description train_toy_options() {
       "target-recall", po::value<double>()->default_value(t.target_recall),
       "stop once this fraction of fact prompts is recalled")(
       "log-every", po::value<int64_t>()->default_value(t.log_every),
-      "progress line every N steps on stderr (0: none)")("threads", po::value<int>()->default_value(0),
-                                                         "LibTorch intra-op threads (0: LibTorch's default)");
+      "progress line every N steps on stderr (0: none)")(
+      "threads", po::value<int>()->default_value(1),
+      "LibTorch intra-op threads (0: LibTorch's default); the toy "
+      "model's matrices are small, so one thread is fastest");
   return d;
 }
 
