@@ -78,7 +78,11 @@ Command edit_command() {
          "generated context templates per prefix for keys and v* (MEMIT: 2; 0: the prompt alone)")
         ("v-steps", po::value<int64_t>(), "v* optimisation steps (default: the preset's)")
         ("v-lr", po::value<double>(), "v* learning rate (default: the preset's)")
-        ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)");
+        ("clamp-norm-factor", po::value<double>(), "v* delta norm bound, x the original's norm (default: the preset's)")
+        ("kl-factor", po::value<double>(), "weight of the v* KL term (default: the preset's)")
+        ("mom2-update-weight", po::value<double>(), "MEMIT-family lambda on the statistics (default: the preset's)")
+        ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)")
+        ("fact-token", po::value<std::string>(), "subject_last or last: where keys are read (default: the preset's)");
     po::options_description v("Evaluation during the run");
     v.add_options()
         ("eval-edited", po::value<size_t>()->default_value(200), "edited requests evaluated per record (0: none)")
@@ -102,6 +106,7 @@ Command edit_command() {
     if (requests.empty()) throw InputError(req_file, "", "no usable requests");
 
     const std::string editor_name = vm["editor"].as<std::string>();
+    if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
     std::unique_ptr<edit::Editor> editor = make_editor(editor_name, s.preset);
     const auto stats = s.statistics(vm);
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
@@ -119,7 +124,10 @@ Command edit_command() {
     plan.values = s.preset.values();
     if (vm.count("v-steps")) plan.values.steps = vm["v-steps"].as<int64_t>();
     if (vm.count("v-lr")) plan.values.lr = vm["v-lr"].as<double>();
+    if (vm.count("clamp-norm-factor")) plan.values.clamp_norm_factor = vm["clamp-norm-factor"].as<double>();
+    if (vm.count("kl-factor")) plan.values.kl_factor = vm["kl-factor"].as<double>();
     plan.values.kl_prompt = vm["kl-prompt"].as<std::string>();
+    if (vm.count("fact-token")) plan.values.fact_token = edit::parse_fact_token(vm["fact-token"].as<std::string>());
     edit::ContextTemplateOptions cto;
     cto.per_prefix = vm["context-templates"].as<int64_t>();
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);

@@ -140,8 +140,9 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       lr.layer = name;
       t = std::chrono::steady_clock::now();
       const at::Tensor keys = compute_keys(model_, tokenizer_, batch, l, plan_.module, plan_.templates,
-                                           plan_.forward_batch);
-      const at::Tensor cur = block_outputs_at_subject(model_, tokenizer_, batch, last, plan_.forward_batch);
+                                           plan_.forward_batch, plan_.values.fact_token);
+      const at::Tensor cur = block_outputs_at_subject(model_, tokenizer_, batch, last, plan_.forward_batch,
+                                                      plan_.values.fact_token);
       lr.seconds_keys = batch_seconds_since(t);
       const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
       lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
@@ -180,7 +181,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       t = std::chrono::steady_clock::now();
       for (size_t i = 0; i < names_.size(); ++i) {
         const at::Tensor keys = compute_keys(model_, tokenizer_, batch, plan_.layers[i], plan_.module,
-                                             plan_.templates, plan_.forward_batch);
+                                             plan_.templates, plan_.forward_batch, plan_.values.fact_token);
         distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());
       }
       report.seconds_record = batch_seconds_since(t);

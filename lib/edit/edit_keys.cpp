@@ -50,14 +50,14 @@ at::Tensor keys_capture_rows(model::Transformer& model, const std::vector<Subjec
 
 at::Tensor compute_keys(model::Transformer& model, const model::Tokenizer& tokenizer,
                         const std::vector<data::EditRequest>& requests, int64_t layer, const std::string& module,
-                        const ContextTemplates& templates, int64_t batch_size) {
+                        const ContextTemplates& templates, int64_t batch_size, FactToken fact_token) {
   REVIVE_CHECK(!requests.empty(), "compute_keys: no requests");
   REVIVE_CHECK(!templates.empty(), "compute_keys: no context templates");
   std::vector<SubjectPrompt> prompts;
   for (const data::EditRequest& r : requests) {
     for (const auto& group : templates) {
       for (const std::string& context : group) {
-        prompts.push_back(encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject));
+        prompts.push_back(encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject, fact_token));
       }
     }
   }
@@ -81,10 +81,12 @@ at::Tensor compute_keys(model::Transformer& model, const model::Tokenizer& token
 
 at::Tensor block_outputs_at_subject(model::Transformer& model, const model::Tokenizer& tokenizer,
                                     const std::vector<data::EditRequest>& requests, int64_t layer,
-                                    int64_t batch_size) {
+                                    int64_t batch_size, FactToken fact_token) {
   REVIVE_CHECK(!requests.empty(), "block_outputs_at_subject: no requests");
   std::vector<SubjectPrompt> prompts;
-  for (const data::EditRequest& r : requests) prompts.push_back(encode_subject_prompt(tokenizer, r));
+  for (const data::EditRequest& r : requests) {
+    prompts.push_back(encode_subject_prompt(tokenizer, "{}", r.prompt_template, r.subject, fact_token));
+  }
   const at::Tensor rows = keys_capture_rows(model, prompts, batch_size, [&](model::Hooks& h, std::vector<model::TokenPos> at) {
     const size_t idx = h.capture_block_output(layer, std::move(at));
     return [idx](const model::Hooks& hh) { return hh.block_output(idx); };

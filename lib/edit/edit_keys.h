@@ -14,6 +14,7 @@
 
 #include "lib/data/edit_request.h"
 #include "lib/edit/context_templates.h"
+#include "lib/edit/edit_prompts.h"
 
 namespace revive::model {
 class Transformer;
@@ -26,12 +27,13 @@ namespace revive::edit {
 // e.g. "mlp.down_proj") in block `layer`.
 at::Tensor compute_keys(model::Transformer& model, const model::Tokenizer& tokenizer,
                         const std::vector<data::EditRequest>& requests, int64_t layer, const std::string& module,
-                        const ContextTemplates& templates, int64_t batch_size = 64);
+                        const ContextTemplates& templates, int64_t batch_size = 64,
+                        FactToken fact_token = FactToken::kSubjectLast);
 
 // Output of block `layer` at the subject's last token of each request's prompt,
 // [hidden, n].
 at::Tensor block_outputs_at_subject(model::Transformer& model, const model::Tokenizer& tokenizer,
                                     const std::vector<data::EditRequest>& requests, int64_t layer,
-                                    int64_t batch_size = 64);
+                                    int64_t batch_size = 64, FactToken fact_token = FactToken::kSubjectLast);
 
 }  // namespace revive::edit

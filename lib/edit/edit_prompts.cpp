@@ -8,7 +8,8 @@
 namespace revive::edit {
 
 SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const std::string& context,
-                                    const std::string& prompt_template, const std::string& subject) {
+                                    const std::string& prompt_template, const std::string& subject,
+                                    FactToken fact_token) {
   if (data::count_slots(context) != 1) {
     throw Error("context template '" + context + "' must hold exactly one \"{}\"");
   }
@@ -24,7 +25,14 @@ SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const std
   if (p.subject_pos >= static_cast<int64_t>(p.ids.size())) {
     throw Error("subject '" + subject + "' is not inside the tokens of '" + p.text + "'");
   }
+  if (fact_token == FactToken::kLast) p.subject_pos = static_cast<int64_t>(p.ids.size()) - 1;
   return p;
+}
+
+FactToken parse_fact_token(const std::string& name) {
+  if (name == "subject_last") return FactToken::kSubjectLast;
+  if (name == "last") return FactToken::kLast;
+  throw InputError("fact_token", "", "'" + name + "' is not subject_last or last");
 }
 
 SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const data::EditRequest& request) {

@@ -28,6 +28,7 @@ struct EditPreset {
   double clamp_norm_factor = 0.75;
   double kl_factor = 0.0625;
   int v_loss_layer = -1;  // the last layer (num_layers - 1) of the model
+  std::string fact_token = "subject_last";  // where keys are read / deltas added (edit_prompts.h)
   // Statistics and solves.
   double mom2_update_weight = 15000.0;
   long mom2_n_samples = 100000;

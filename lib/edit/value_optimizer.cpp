@@ -47,7 +47,8 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     first_row[static_cast<size_t>(i)] = static_cast<int64_t>(rows.size());
     for (const auto& group : templates) {
       for (const std::string& context : group) {
-        const SubjectPrompt p = encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject);
+        const SubjectPrompt p =
+            encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject, options.fact_token);
         const model::Continuation c = model::tokenize_continuation(tokenizer, p.text, r.target_new);
         ValueRow row;
         row.ids = p.ids;
@@ -66,7 +67,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   if (use_kl) {
     for (int64_t i = 0; i < n; ++i) {
       const data::EditRequest& r = requests[static_cast<size_t>(i)];
-      const SubjectPrompt p = encode_subject_prompt(tokenizer, "{}", options.kl_prompt, r.subject);
+      const SubjectPrompt p = encode_subject_prompt(tokenizer, "{}", options.kl_prompt, r.subject, options.fact_token);
       ValueRow row;
       row.ids = p.ids;
       row.subject_pos = p.subject_pos;

@@ -25,6 +25,7 @@
 
 #include "lib/data/edit_request.h"
 #include "lib/edit/context_templates.h"
+#include "lib/edit/edit_prompts.h"
 
 namespace revive::model {
 class Transformer;
@@ -41,6 +42,7 @@ struct ValueOptions {
   double kl_factor = 0.0625;
   std::string kl_prompt = "{} is a";  // essence prompt; "" disables the KL term
   double early_stop_loss = 5e-2;
+  FactToken fact_token = FactToken::kSubjectLast;  // also where the batch edit reads keys
 };
 
 struct ValueResult {
