@@ -25,8 +25,9 @@ step() { printf '\n== %s (%ds)\n' "$1" $(( $(date +%s) - start )); }
 
 step "setup and build"
 bash "$root/launch/setup.sh"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREVIVE_WERROR=ON > "$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; exit 1; }
+mkdir -p "$build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREVIVE_WERROR=ON > "$build/demo-configure.log" 2>&1 \
+  || { cat "$build/demo-configure.log"; exit 1; }
 cmake --build "$build" --target revive -j"$jobs"
 revive="$build/launch/revive"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
