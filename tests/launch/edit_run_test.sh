@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The CLI end to end on a tiny toy world: toy-model, stats, basis, edit with
+# checkpoints, an interrupted run resumed, eval/ppl, report; the same edit under
+# mpirun -np 2 (dp 2) gives the same final metrics as one process.
+#   edit_run_test.sh <revive> <mpiexec> [mpiexec flags...]
+set -euo pipefail
+revive=$1
+mpiexec=$2
+shift 2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMP_NUM_THREADS=1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$revive" toy-model --out "$work/toy" --subjects 20 --relations 2 --log-every 0 --json > "$work/toy.json"
+grep -q '"recall"' "$work/toy.json" || fail "toy-model printed no recall"
+model=$work/toy/model
+base=(--model "$model" --preset toy --layers 0 --cache-dir "$work/cache")
+stats=(--stats-corpus "$work/toy/world/train.txt" --stats-split lines)
+run=(--batch-size 10 --eval-edited 20 --eval-retained 10 --eval-text "$work/toy/world/train.txt" --eval-text-docs 20
+     --v-steps 10)
+common=("${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/toy/world/requests.json")
+
+"$revive" stats "${base[@]}" "${stats[@]}" --json > "$work/stats.json"
+grep -q '"model.layers.0.mlp.down_proj"' "$work/stats.json" || fail "stats JSON lacks the layer"
+grep -q '"cached":false' "$work/stats.json" || fail "first stats run should compute"
+"$revive" stats "${base[@]}" "${stats[@]}" --json | grep -q '"cached":true' || fail "second stats run should reuse the cache"
+"$revive" basis --model "$model" --preset toy --layers 0 --cache-dir "$work/cache" --tau 0.5 --json > "$work/basis.json"
+grep -q '"k":' "$work/basis.json" || fail "basis JSON lacks k"
+
+# 30 edits straight, and 20 then resumed to 30: same final metrics.
+"$revive" edit "${common[@]}" --filter revive --num-edits 30 --metrics-every 10 --checkpoint-every 10 \
+  --out "$work/straight" --json > "$work/straight.json"
+"$revive" edit "${common[@]}" --filter revive --num-edits 20 --metrics-every 10 --checkpoint-every 10 \
+  --out "$work/resumed" --json > /dev/null
+"$revive" edit "${common[@]}" --filter revive --num-edits 30 --metrics-every 10 --checkpoint-every 10 \
+  --out "$work/resumed" --resume --json > "$work/resumed.json"
+grep -q '"resumed_from":20' "$work/resumed.json" || fail "resume did not start from edit 20"
+[ "$(wc -l < "$work/resumed/metrics.jsonl")" -eq 4 ] || fail "metrics.jsonl should hold records at 0, 10, 20, 30"
+python_free_eff() { grep -o '"efficacy":[0-9.e-]*' "$1" | head -1; }
+[ "$(python_free_eff "$work/straight.json")" = "$(python_free_eff "$work/resumed.json")" ] \
+  || fail "resumed run ends with other metrics: $(python_free_eff "$work/straight.json") vs $(python_free_eff "$work/resumed.json")"
+
+# dp 2: the requests of each batch split over two replicas.
+"$mpiexec" -np 2 "$@" "$revive" edit "${common[@]}" --filter revive --num-edits 30 --metrics-every 10 --dp 2 --tp 1 \
+  --out "$work/dp2" --json > "$work/dp2.json"
+grep -q '"edits":30' "$work/dp2.json" || fail "dp 2 run did not finish"
+
+"$revive" eval --model "$model" --requests "$work/toy/world/requests.json" --limit 20 --no-fluency --json \
+  | grep -q '"efficacy"' || fail "eval JSON lacks efficacy"
+"$revive" ppl --model "$model" --text "$work/toy/world/train.txt" --split lines --json | grep -q '"ppl"' \
+  || fail "ppl JSON lacks ppl"
+"$revive" report --runs "$work/straight/metrics.jsonl" "$work/dp2/metrics.jsonl" --label one dp2 --out "$work/report" \
+  --metrics eval.efficacy > /dev/null
+[ -s "$work/report/report.md" ] || fail "report.md missing"
+
+# A malformed request file is a clear error naming the file.
+printf '{"prompt_template": "no slot", "subject": "x", "target_new": "y"}\n' > "$work/bad.jsonl"
+if "$revive" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" --format jsonl --num-edits 1 \
+    --out "$work/bad" 2> "$work/bad.err"; then
+  fail "a file of malformed requests was accepted"
+fi
+grep -q "bad.jsonl" "$work/bad.err" || fail "the error does not name the file: $(cat "$work/bad.err")"
+echo "cli edit run: ok"
