@@ -40,9 +40,10 @@ std::unique_ptr<edit::Editor> make_editor(const std::string& name, const edit::E
   throw InputError("--editor", "", "'" + name + "' is not one of memit, alphaedit, emmet, nse, rect, prune");
 }
 
-// n items spread evenly over v (all of them when n >= |v|).
+// n items spread evenly over v (all of them when n >= |v|, none when n == 0).
 std::vector<data::EditRequest> edit_sample(const std::vector<data::EditRequest>& v, size_t n) {
-  if (n == 0 || v.size() <= n) return v;
+  if (n == 0) return {};
+  if (v.size() <= n) return v;
   std::vector<data::EditRequest> out;
   for (size_t i = 0; i < n; ++i) out.push_back(v[i * v.size() / n]);
   return out;
