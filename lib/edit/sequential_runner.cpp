@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -362,7 +363,22 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       line.setf(std::ios::fixed);
       line.precision(3);
       line << "[" << done << "/" << total << " edits] batch efficacy " << rec["batch_efficacy_window"].get<double>()
-           << ", v* loss " << rec["value_loss"].get<double>() << ", " << rec["seconds"].get<double>() << " s";
+           << ", v* loss " << rec["value_loss"].get<double>();
+      if (rec.contains("eval")) {
+        for (const auto& [k, v] : rec["eval"].items()) {
+          if (v.is_number()) line << ", " << k << " " << v.get<double>();
+        }
+      }
+      // The edited matrix whose protected subspace moved most.
+      double worst_similarity = 2.0;
+      for (const auto& [name, m] : rec["layers"].items()) {
+        if (m.contains("subspace_similarity_u")) {
+          worst_similarity = std::min({worst_similarity, m["subspace_similarity_u"].get<double>(),
+                                       m["subspace_similarity_v"].get<double>()});
+        }
+      }
+      if (worst_similarity <= 1.0) line << ", min subspace similarity " << worst_similarity;
+      line << ", " << rec["seconds"].get<double>() << " s";
       say(line.str());
       win_eff = win_loss = win_prob = 0;
       win_batches = win_requests = 0;
