@@ -51,6 +51,31 @@ std::string runner_read_text(const std::string& path) {
   return ss.str();
 }
 
+// One readable line of a metrics record.
+std::string runner_progress_line(const json& rec, int64_t total) {
+  std::ostringstream line;
+  line.setf(std::ios::fixed);
+  line.precision(3);
+  line << "[" << rec.value("edits", int64_t{0}) << "/" << total << " edits] batch efficacy "
+       << rec.value("batch_efficacy_window", 0.0) << ", v* loss " << rec.value("value_loss", 0.0);
+  if (rec.contains("eval")) {
+    for (const auto& [k, v] : rec.at("eval").items()) {
+      if (v.is_number()) line << ", " << k << " " << v.get<double>();
+    }
+  }
+  // The edited matrix whose protected subspace moved most.
+  double worst = 2.0;
+  if (rec.contains("layers")) {
+    for (const auto& [name, m] : rec.at("layers").items()) {
+      if (!m.contains("subspace_similarity_u")) continue;
+      worst = std::min({worst, m.at("subspace_similarity_u").get<double>(), m.at("subspace_similarity_v").get<double>()});
+    }
+  }
+  if (worst <= 1.0) line << ", min subspace similarity " << worst;
+  line << ", " << rec.value("seconds", 0.0) << " s";
+  return line.str();
+}
+
 }  // namespace
 
 std::string requests_fingerprint(const std::vector<data::EditRequest>& requests, int64_t count) {
@@ -306,7 +331,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     rec["layers"] = layer_metrics(BatchReport{});
     if (evaluator_) rec["eval"] = evaluator_(0, {});
     append_record(rec);
-    say("[0/" + std::to_string(total) + " edits] unedited model recorded");
+    say(runner_progress_line(rec, total) + " (unedited)");
   }
   while (done < total) {
     const int64_t end = std::min(total, done + options_.batch_size);
@@ -359,27 +384,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       }
       rec["timings"] = win_t;
       append_record(rec);
-      std::ostringstream line;
-      line.setf(std::ios::fixed);
-      line.precision(3);
-      line << "[" << done << "/" << total << " edits] batch efficacy " << rec["batch_efficacy_window"].get<double>()
-           << ", v* loss " << rec["value_loss"].get<double>();
-      if (rec.contains("eval")) {
-        for (const auto& [k, v] : rec["eval"].items()) {
-          if (v.is_number()) line << ", " << k << " " << v.get<double>();
-        }
-      }
-      // The edited matrix whose protected subspace moved most.
-      double worst_similarity = 2.0;
-      for (const auto& [name, m] : rec["layers"].items()) {
-        if (m.contains("subspace_similarity_u")) {
-          worst_similarity = std::min({worst_similarity, m["subspace_similarity_u"].get<double>(),
-                                       m["subspace_similarity_v"].get<double>()});
-        }
-      }
-      if (worst_similarity <= 1.0) line << ", min subspace similarity " << worst_similarity;
-      line << ", " << rec["seconds"].get<double>() << " s";
-      say(line.str());
+      say(runner_progress_line(rec, total));
       win_eff = win_loss = win_prob = 0;
       win_batches = win_requests = 0;
       for (auto& [k, v] : win_t.items()) v = 0.0;
