@@ -1,0 +1,118 @@
+// bench_edit: editing throughput on a real model (default stories260K from
+// ../shared/data or $REVIVE_TEST_DATA) with a request file: edits/s of the whole
+// batch edit (v*, keys, MEMIT solve, write) at several batch sizes, and the
+// ratio of batched v* optimisation to the one-request-at-a-time loop of MEMIT's
+// own code, measured in the same run. Prints one JSON object.
+//   bench_edit --requests FILE [--model DIR] [--corpus FILE] [--requests-n N] [--batches 1,10,50]
+#include <ATen/ATen.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "lib/data/request_files.h"
+#include "lib/edit/batch_edit.h"
+#include "lib/edit/layer_statistics.h"
+#include "lib/edit/memit_editor.h"
+#include "lib/edit/presets.h"
+#include "lib/edit/value_optimizer.h"
+#include "lib/model/model_loader.h"
+#include "lib/model/tokenizer.h"
+#include "sharding/comm/local_communicator.h"
+
+namespace {
+
+double bench_seconds(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace revive;
+  const char* env = std::getenv("REVIVE_TEST_DATA");
+  const std::string data = env != nullptr ? env : "../shared/data";
+  std::string model_dir = data + "/stories260K-hf", corpus = data + "/text_corpora/tinystories_head_2MiB.txt";
+  std::string requests_file, batches_arg = "1,10,50", preset_name = "stories260k";
+  size_t n = 50;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i], v = argv[i + 1];
+    if (a == "--model") model_dir = v;
+    else if (a == "--corpus") corpus = v;
+    else if (a == "--requests") requests_file = v;
+    else if (a == "--requests-n") n = std::stoul(v);
+    else if (a == "--batches") batches_arg = v;
+    else if (a == "--preset") preset_name = v;
+    else {
+      std::cerr << "bench_edit: unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  if (requests_file.empty()) {
+    std::cerr << "bench_edit: --requests FILE is required\n";
+    return 2;
+  }
+  try {
+    sharding::LocalCommunicator tp("tp"), dp("dp");
+    const model::Tokenizer tok = model::Tokenizer::from_file(model_dir);
+    auto model = model::load_model(model_dir, tp);
+    std::vector<data::EditRequest> requests = data::read_requests(requests_file).requests;
+    if (requests.size() > n) requests.resize(n);
+    const edit::EditPreset& preset = edit::find_edit_preset(preset_name);
+    std::vector<std::string> names;
+    for (int l : preset.layers) names.push_back(model->module_name({l, "mlp.down_proj"}));
+    edit::StatisticsOptions so;
+    so.corpus = corpus;
+    so.corpus_options.max_documents = 200;
+    so.max_length = 128;
+    const auto stats = edit::compute_layer_statistics(*model, tok, names, so, dp);
+
+    nlohmann::json out;
+    out["model"] = model_dir;
+    out["requests"] = requests.size();
+    out["threads"] = at::get_num_threads();
+    edit::ValueOptions vo = preset.values();
+    const int64_t last = preset.layers.back();
+    // v*: one request at a time (MEMIT's loop) vs all together.
+    const double t_loop = bench_seconds([&] {
+      for (const auto& r : requests) edit::compute_values(*model, tok, {r}, last, {{"{}"}}, vo);
+    });
+    const double t_batched = bench_seconds([&] { edit::compute_values(*model, tok, requests, last, {{"{}"}}, vo); });
+    out["values_loop_edits_per_s"] = static_cast<double>(requests.size()) / t_loop;
+    out["values_batched_edits_per_s"] = static_cast<double>(requests.size()) / t_batched;
+    out["values_batched_speedup"] = t_loop / t_batched;
+
+    std::stringstream ss(batches_arg);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      const size_t b = std::stoul(item);
+      auto fresh = model::load_model(model_dir, tp);
+      edit::MemitEditor editor(preset.memit());
+      for (const auto& nm : names) editor.set_statistics(nm, stats.at(nm).second_moment);
+      edit::EditPlan plan;
+      plan.layers.assign(preset.layers.begin(), preset.layers.end());
+      plan.values = vo;
+      edit::BatchEditor be(*fresh, tok, editor, plan);
+      const double t = bench_seconds([&] {
+        for (size_t s = 0; s < requests.size(); s += b) {
+          const std::vector<data::EditRequest> batch(requests.begin() + static_cast<long>(s),
+                                                     requests.begin() + static_cast<long>(std::min(requests.size(), s + b)));
+          be.apply(batch);
+        }
+      });
+      out["memit_edits_per_s"][item] = static_cast<double>(requests.size()) / t;
+    }
+    std::cout << out.dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "bench_edit: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
