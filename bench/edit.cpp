@@ -9,7 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
