@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 
 #include "lib/edit/distributed_solve.h"
 #include "lib/edit/edit_keys.h"
@@ -67,6 +68,19 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
   return all;
 }
 
+// Columns [d, n] computed by `part(begin, count)` on each dp rank's share of the
+// n requests and all-gathered in request order (keys and block outputs: each
+// column depends on its own request only).
+at::Tensor batch_columns(int64_t n, int64_t d, at::ScalarType dtype, sharding::Communicator* dp,
+                         const std::function<at::Tensor(int64_t, int64_t)>& part) {
+  if (dp == nullptr || dp->size() == 1) return part(0, n);
+  const auto [begin, count] = batch_share(n, dp);
+  const at::Tensor mine = count > 0 ? part(begin, count) : at::zeros({d, 0}, dtype);
+  sharding::AllGatherOptions cols;
+  cols.dim = 1;
+  return dp->all_gather(mine.cpu().contiguous(), cols).to(mine.device());
+}
+
 }  // namespace
 
 double update_frobenius(const WeightUpdate& update, sharding::Communicator* group) {
@@ -117,6 +131,18 @@ const at::Tensor& BatchEditor::original_weight(const std::string& layer) const {
   return it->second;
 }
 
+at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, int64_t position) const {
+  const int64_t layer = plan_.layers[static_cast<size_t>(position)];
+  const sharding::ShardedTensor& w = model_.linear_weight(names_[static_cast<size_t>(position)]);
+  const int64_t d_in = w.spec().global_shape[1];
+  const at::ScalarType dtype = model_.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+  return batch_columns(static_cast<int64_t>(batch.size()), d_in, dtype, dp_, [&](int64_t begin, int64_t count) {
+    const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
+    return compute_keys(model_, tokenizer_, part, layer, plan_.module, plan_.templates, plan_.forward_batch,
+                        plan_.values.fact_token);
+  });
+}
+
 BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   REVIVE_CHECK(!batch.empty(), "BatchEditor::apply: empty batch");
   const auto t_start = std::chrono::steady_clock::now();
@@ -139,10 +165,14 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       LayerEditReport lr;
       lr.layer = name;
       t = std::chrono::steady_clock::now();
-      const at::Tensor keys = compute_keys(model_, tokenizer_, batch, l, plan_.module, plan_.templates,
-                                           plan_.forward_batch, plan_.values.fact_token);
-      const at::Tensor cur = block_outputs_at_subject(model_, tokenizer_, batch, last, plan_.forward_batch,
-                                                      plan_.values.fact_token);
+      const at::Tensor keys = batch_keys(batch, i);
+      const at::Tensor cur = batch_columns(
+          static_cast<int64_t>(batch.size()), model_.config().hidden_size, zs.scalar_type(), dp_,
+          [&](int64_t begin, int64_t count) {
+            const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
+            return block_outputs_at_subject(model_, tokenizer_, part, last, plan_.forward_batch,
+                                            plan_.values.fact_token);
+          });
       lr.seconds_keys = batch_seconds_since(t);
       const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
       lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
@@ -180,8 +210,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
     if (editor_.records_keys()) {
       t = std::chrono::steady_clock::now();
       for (size_t i = 0; i < names_.size(); ++i) {
-        const at::Tensor keys = compute_keys(model_, tokenizer_, batch, plan_.layers[i], plan_.module,
-                                             plan_.templates, plan_.forward_batch, plan_.values.fact_token);
+        const at::Tensor keys = batch_keys(batch, static_cast<int64_t>(i));
         distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());
       }
       report.seconds_record = batch_seconds_since(t);

@@ -2,7 +2,7 @@
 // One batch of edits applied to a live (possibly tensor-parallel) model, as in
 // MEMIT's execute_memit / AlphaEdit's main loop:
 //   1. v*: target values at the last edited layer's output (value_optimizer.h),
-//      requests split across dp ranks and gathered;
+//      requests split across dp ranks and gathered (keys and block outputs too);
 //   2. for each edited layer l_i in order: keys on the model as edited so far,
 //      the residual still missing at the last layer spread over the layers left
 //      (spread_residual), the editor's update (distributed_solve.h under tp), the
@@ -84,6 +84,9 @@ class BatchEditor {
   BatchReport apply(const std::vector<data::EditRequest>& batch);
 
  private:
+  // Keys [d_in, n] of edited layer `position` (plan order), split over dp.
+  at::Tensor batch_keys(const std::vector<data::EditRequest>& batch, int64_t position) const;
+
   model::Transformer& model_;
   const model::Tokenizer& tokenizer_;
   Editor& editor_;
