@@ -6,7 +6,6 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -90,7 +89,7 @@ Command edit_command() {
         ("eval-retained", po::value<size_t>()->default_value(200),
          "facts NOT edited (true targets of the requests after --num-edits) checked for recall (0: none)")
         ("eval-text", po::value<std::string>(), "text file for perplexity at each record")
-        ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole")
+        ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole, json")
         ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
         ("no-drift", "skip spectral drift metrics (they need the protected bases)");
     d.add(e).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
@@ -171,10 +170,7 @@ Command edit_command() {
     std::vector<std::string> ppl_docs;
     if (vm.count("eval-text")) {
       data::CorpusOptions co;
-      const std::string split = vm["eval-text-split"].as<std::string>();
-      co.split = split == "separator" ? data::DocumentSplit::kSeparator
-                 : split == "blank-lines" ? data::DocumentSplit::kBlankLines
-                 : split == "whole" ? data::DocumentSplit::kWhole : data::DocumentSplit::kLines;
+      co.split = data::parse_document_split(vm["eval-text-split"].as<std::string>(), "--eval-text-split");
       co.max_documents = vm["eval-text-docs"].as<size_t>();
       for (const auto& d : data::read_documents(vm["eval-text"].as<std::string>(), co)) ppl_docs.push_back(d.text);
     }

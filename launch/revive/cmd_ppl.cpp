@@ -14,19 +14,6 @@
 
 namespace revive::cli {
 
-namespace {
-
-data::DocumentSplit ppl_split(const std::string& name) {
-  if (name == "separator") return data::DocumentSplit::kSeparator;
-  if (name == "lines") return data::DocumentSplit::kLines;
-  if (name == "blank-lines") return data::DocumentSplit::kBlankLines;
-  if (name == "whole") return data::DocumentSplit::kWhole;
-  if (name == "json") return data::DocumentSplit::kJsonList;
-  throw InputError("--split", "", "'" + name + "' is not one of separator, lines, blank-lines, whole, json");
-}
-
-}  // namespace
-
 Command ppl_command() {
   Command c;
   c.name = "ppl";
@@ -52,7 +39,7 @@ Command ppl_command() {
     const std::string folder = vm["model"].as<std::string>();
     const std::string file = vm["text"].as<std::string>();
     data::CorpusOptions corpus;
-    corpus.split = ppl_split(vm["split"].as<std::string>());
+    corpus.split = data::parse_document_split(vm["split"].as<std::string>(), "--split");
     corpus.separator = vm["separator"].as<std::string>();
     corpus.json_field = vm["json-field"].as<std::string>();
     corpus.max_documents = vm["max-documents"].as<size_t>();

@@ -35,15 +35,6 @@ std::vector<int64_t> session_parse_layers(const std::string& text) {
   return out;
 }
 
-data::DocumentSplit session_split(const std::string& s) {
-  if (s == "separator") return data::DocumentSplit::kSeparator;
-  if (s == "lines") return data::DocumentSplit::kLines;
-  if (s == "blank-lines") return data::DocumentSplit::kBlankLines;
-  if (s == "whole") return data::DocumentSplit::kWhole;
-  if (s == "json") return data::DocumentSplit::kJsonList;
-  throw InputError("--stats-split", "", "'" + s + "' is not one of separator, lines, blank-lines, whole, json");
-}
-
 }  // namespace
 
 po::options_description edit_model_options() {
@@ -117,7 +108,7 @@ std::map<std::string, edit::LayerStatistics> EditSession::statistics(const po::v
   if (o.corpus.empty()) {
     throw InputError("--stats-corpus", "", "the layer statistics need a text corpus (none given)");
   }
-  o.corpus_options.split = session_split(vm["stats-split"].as<std::string>());
+  o.corpus_options.split = data::parse_document_split(vm["stats-split"].as<std::string>(), "--stats-split");
   o.corpus_options.max_documents =
       vm.count("stats-samples") ? vm["stats-samples"].as<size_t>() : static_cast<size_t>(preset.mom2_n_samples);
   o.max_length = vm["stats-max-length"].as<int64_t>();

@@ -225,4 +225,13 @@ std::vector<Document> read_documents(const std::string& file, const CorpusOption
   return out;
 }
 
+DocumentSplit parse_document_split(const std::string& name, const std::string& option) {
+  if (name == "separator") return DocumentSplit::kSeparator;
+  if (name == "lines") return DocumentSplit::kLines;
+  if (name == "blank-lines") return DocumentSplit::kBlankLines;
+  if (name == "whole") return DocumentSplit::kWhole;
+  if (name == "json") return DocumentSplit::kJsonList;
+  throw InputError(option, "", "'" + name + "' is not one of separator, lines, blank-lines, whole, json");
+}
+
 }  // namespace revive::data

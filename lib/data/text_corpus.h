@@ -40,6 +40,10 @@ struct CorpusOptions {
   std::size_t max_documents = 0;  // keep the first N documents of the file; 0: all
 };
 
+// Command-line names: separator, lines, blank-lines, whole, json. Throws
+// revive::InputError naming `option` (e.g. "--split") for any other name.
+DocumentSplit parse_document_split(const std::string& name, const std::string& option);
+
 enum class ShardMode { kStrided, kContiguous };
 
 struct CorpusShard {

@@ -158,5 +158,20 @@ TEST(TextCorpus, RealCorpora) {
   EXPECT_EQ(count_documents(dir + "/ME-PPL.json", json), 10000u);
 }
 
+TEST(TextCorpus, DocumentSplitNamesParseAndUnknownNamesNameTheOption) {
+  EXPECT_EQ(parse_document_split("separator", "--split"), DocumentSplit::kSeparator);
+  EXPECT_EQ(parse_document_split("lines", "--split"), DocumentSplit::kLines);
+  EXPECT_EQ(parse_document_split("blank-lines", "--split"), DocumentSplit::kBlankLines);
+  EXPECT_EQ(parse_document_split("whole", "--split"), DocumentSplit::kWhole);
+  EXPECT_EQ(parse_document_split("json", "--split"), DocumentSplit::kJsonList);
+  try {
+    parse_document_split("paragraphs", "--eval-text-split");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), "--eval-text-split");
+    EXPECT_NE(std::string(e.what()).find("paragraphs"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace revive::data
