@@ -26,7 +26,7 @@ AlphaEditEditor::AlphaEditEditor(AlphaEditOptions opts) : opts_(opts) {
 void AlphaEditEditor::set_statistics(const std::string& layer, const at::Tensor& second_moment) {
   check_second_moment(name(), layer, second_moment);
   int64_t dim = 0;
-  const auto dtype = second_moment.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto dtype = compute_dtype(second_moment.scalar_type());
   p_[layer] = null_space_projector(second_moment, opts_.nullspace_threshold, &dim).to(dtype);
   cache_[layer] = at::zeros_like(p_[layer]);
   null_dim_[layer] = dim;
@@ -40,7 +40,7 @@ at::Tensor AlphaEditEditor::solve_keys(const std::string& layer, const at::Tenso
   const at::Tensor inner = at::addmm(cache_.at(layer).to(at::kDouble), k, k.t());
   at::Tensor m = at::matmul(p, inner);
   m.diagonal().add_(opts_.l2);
-  const auto out = keys.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto out = compute_dtype(keys.scalar_type());
   return solve_general(m, at::matmul(p, k), "AlphaEdit solve of layer '" + layer + "'").to(out);
 }
 

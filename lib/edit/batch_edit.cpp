@@ -21,13 +21,10 @@ double batch_seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// This dp rank's contiguous share of n requests.
-std::pair<int64_t, int64_t> batch_share(int64_t n, sharding::Communicator* dp) {
+// This dp rank's contiguous share of n requests (the substrate's balanced split).
+sharding::Range batch_share(int64_t n, sharding::Communicator* dp) {
   if (dp == nullptr || dp->size() == 1) return {0, n};
-  const int64_t size = dp->size(), rank = dp->rank();
-  const int64_t base = n / size, extra = n % size;
-  const int64_t begin = rank * base + std::min(rank, extra);
-  return {begin, base + (rank < extra ? 1 : 0)};
+  return sharding::shard_range(n, dp->rank(), dp->size());
 }
 
 // v* for the whole batch: each dp rank optimises its share, results gathered in
@@ -38,7 +35,7 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
   const int64_t n = static_cast<int64_t>(batch.size());
   const auto [begin, count] = batch_share(n, dp);
   const int64_t hidden = model.config().hidden_size;
-  const at::ScalarType acc = model.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::ScalarType acc = compute_dtype(model.dtype());
   ValueResult mine;
   if (count > 0) {
     const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
@@ -135,7 +132,7 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
   const int64_t layer = plan_.layers[static_cast<size_t>(position)];
   const sharding::ShardedTensor& w = model_.linear_weight(names_[static_cast<size_t>(position)]);
   const int64_t d_in = w.spec().global_shape[1];
-  const at::ScalarType dtype = model_.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::ScalarType dtype = compute_dtype(model_.dtype());
   return batch_columns(static_cast<int64_t>(batch.size()), d_in, dtype, dp_, [&](int64_t begin, int64_t count) {
     const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
     return compute_keys(model_, tokenizer_, part, layer, plan_.module, plan_.templates, plan_.forward_batch,

@@ -17,7 +17,7 @@ WeightUpdate distributed_update(FactoredEditor& editor, int64_t layer_index, con
                                 const sharding::ShardedTensor& weight) {
   sharding::Communicator& tp = weight.reduce_group();
   const int owner = operator_owner(layer_index, tp.size());
-  const auto dtype = edit.keys.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto dtype = compute_dtype(edit.keys.scalar_type());
   at::Tensor x;
   std::string failure;
   if (tp.rank() == owner) {

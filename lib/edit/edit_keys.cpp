@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "lib/edit/edit_prompts.h"
+#include "lib/edit/editor.h"
 #include "lib/model/batching.h"
 #include "lib/model/hooks.h"
 #include "lib/model/transformer.h"
@@ -13,10 +14,6 @@
 
 namespace revive::edit {
 namespace {
-
-at::ScalarType keys_compute_dtype(const model::Transformer& m) {
-  return m.dtype() == at::kDouble ? at::kDouble : at::kFloat;
-}
 
 // Runs `prompts` in batches and returns the captured rows [n, d] in order, where
 // `reg` registers the capture for one batch and returns its reader.
@@ -41,7 +38,7 @@ at::Tensor keys_capture_rows(model::Transformer& model, const std::vector<Subjec
     fwd.attention_mask = batch.mask;
     fwd.hooks = &hooks;
     model.hidden_states(batch.ids.to(model_device(model)), fwd);
-    parts.push_back(read(hooks).to(keys_compute_dtype(model)));
+    parts.push_back(read(hooks).to(compute_dtype(model.dtype())));
   }
   return at::cat(parts, 0);
 }

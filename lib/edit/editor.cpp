@@ -66,4 +66,8 @@ const at::Tensor& find_operator(const std::map<std::string, at::Tensor>& table, 
   return it->second;
 }
 
+WrappingEditor::WrappingEditor(std::unique_ptr<Editor> base) : base_(std::move(base)) {
+  REVIVE_CHECK(base_ != nullptr, "WrappingEditor: no base editor");
+}
+
 }  // namespace revive::edit

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "lib/edit/weight_update.h"
@@ -64,11 +65,38 @@ class FactoredEditor : public Editor {
   WeightUpdate compute(const LayerEdit& edit) override;
 };
 
+// Editors that transform another editor's update (RECT's mask, PRUNE's
+// restraint): statistics, key memory and state all belong to the base editor;
+// only compute() differs.
+class WrappingEditor : public Editor {
+ public:
+  explicit WrappingEditor(std::unique_ptr<Editor> base);
+
+  void set_statistics(const std::string& layer, const at::Tensor& second_moment) override {
+    base_->set_statistics(layer, second_moment);
+  }
+  bool has_layer(const std::string& layer) const override { return base_->has_layer(layer); }
+  void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
+  bool records_keys() const override { return base_->records_keys(); }
+  std::map<std::string, at::Tensor> state() const override { return base_->state(); }
+  void load_state(const std::map<std::string, at::Tensor>& s) override { base_->load_state(s); }
+
+ protected:
+  Editor& base() { return *base_; }
+
+ private:
+  std::unique_ptr<Editor> base_;
+};
+
 // MEMIT's residual spreading (memit_main.py: resid = targets / (len(layers) - i)):
 // the residual still missing at the last edited layer, divided over the layers
 // not yet edited, `position` = 0 for the first edited layer. The caller recomputes
 // `remaining_residual` on the model after the earlier layers of the batch.
 at::Tensor spread_residual(const at::Tensor& remaining_residual, int64_t position, int64_t num_layers);
+
+// The dtype editing math runs in for data of dtype t: f64 stays f64, anything
+// else (f32, bf16, f16) is computed in f32.
+inline at::ScalarType compute_dtype(at::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
 
 // Shared checks and look-ups of the editors (messages name editor and layer).
 void check_second_moment(const std::string& editor, const std::string& layer, const at::Tensor& c);

@@ -30,7 +30,7 @@ at::Tensor EmmetEditor::solve_keys(const std::string& layer, const at::Tensor& k
   d.diagonal().add_(opts_.emmet_lambda);
   // X = Y D^{-1}  <=>  X^T = D^{-1} Y^T (D symmetric).
   const at::Tensor x = solve_symmetric(d, y.t(), what + " (D)").t();
-  const auto out = keys.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto out = compute_dtype(keys.scalar_type());
   return x.to(out).contiguous();
 }
 

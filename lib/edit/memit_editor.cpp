@@ -28,7 +28,7 @@ void MemitEditor::set_statistics(const std::string& layer, const at::Tensor& sec
 at::Tensor MemitEditor::solve_keys(const std::string& layer, const at::Tensor& keys) {
   const at::Tensor& c = find_operator(c_, name(), layer);
   check_keys(name(), layer, keys, c.size(0));
-  const auto out = keys.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto out = compute_dtype(keys.scalar_type());
   return memit_solve(c, keys, opts_.mom2_update_weight, "MEMIT solve of layer '" + layer + "'", &last_method_)
       .to(out);
 }

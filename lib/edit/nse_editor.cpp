@@ -42,7 +42,7 @@ at::Tensor NseEditor::solve_keys(const std::string& layer, const at::Tensor& key
   const at::Tensor& c = find_operator(c_, name(), layer);
   check_keys(name(), layer, keys, c.size(0));
   last_selection_ = select_neurons(keys, opts_.neuron_mass_fraction);
-  const auto out = keys.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto out = compute_dtype(keys.scalar_type());
   at::Tensor x = at::zeros({keys.size(0), keys.size(1)}, at::kDouble);
   if (last_selection_.numel() == 0) return x.to(out);
   const at::Tensor& s = last_selection_;

@@ -18,7 +18,7 @@ at::Tensor prune_restrain(const at::Tensor& accumulated, double sigma0, double l
 }
 
 PruneEditor::PruneEditor(PruneOptions opts, std::unique_ptr<Editor> base)
-    : opts_(opts), base_(base ? std::move(base) : std::make_unique<MemitEditor>(opts.memit)) {
+    : WrappingEditor(base ? std::move(base) : std::make_unique<MemitEditor>(opts.memit)), opts_(opts) {
   if (!(opts_.log_base > 1.0)) throw Error("PRUNE: log_base must be > 1, got " + std::to_string(opts_.log_base));
 }
 
@@ -26,14 +26,14 @@ WeightUpdate PruneEditor::compute(const LayerEdit& edit) {
   if (!edit.weight.defined() || !edit.original_weight.defined()) {
     throw Error("PRUNE: layer '" + edit.layer + "' needs the current and the original weight");
   }
-  const at::Tensor dw = base_->compute(edit).materialize().to(at::kDouble);
+  const at::Tensor dw = base().compute(edit).materialize().to(at::kDouble);
   const at::Tensor w = edit.weight.to(at::kDouble), w0 = edit.original_weight.to(at::kDouble);
   auto it = sigma0_.find(edit.layer);
   if (it == sigma0_.end()) {
     it = sigma0_.emplace(edit.layer, at::linalg_matrix_norm(w0, 2).item<double>()).first;
   }
   const at::Tensor restrained = prune_restrain(w + dw - w0, it->second, opts_.log_base);
-  const auto out = edit.weight.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto out = compute_dtype(edit.weight.scalar_type());
   return WeightUpdate::dense(edit.layer, (w0 + restrained - w).to(out));
 }
 

@@ -34,28 +34,19 @@ struct PruneOptions {
 // The restrained accumulated update U diag(F(s)) V^T (f64) of `accumulated`.
 at::Tensor prune_restrain(const at::Tensor& accumulated, double sigma0, double log_base);
 
-class PruneEditor : public Editor {
+class PruneEditor : public WrappingEditor {
  public:
   explicit PruneEditor(PruneOptions opts = {}, std::unique_ptr<Editor> base = nullptr);
 
   std::string name() const override { return "PRUNE"; }
-  void set_statistics(const std::string& layer, const at::Tensor& second_moment) override {
-    base_->set_statistics(layer, second_moment);
-  }
-  bool has_layer(const std::string& layer) const override { return base_->has_layer(layer); }
   // Needs edit.weight (current W) and edit.original_weight (W0). sigma0 is
   // computed once per layer from W0 and cached: W0 must not change between calls.
   WeightUpdate compute(const LayerEdit& edit) override;
-  void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
-  bool records_keys() const override { return base_->records_keys(); }
-  std::map<std::string, at::Tensor> state() const override { return base_->state(); }
-  void load_state(const std::map<std::string, at::Tensor>& s) override { base_->load_state(s); }
 
   const PruneOptions& options() const { return opts_; }
 
  private:
   PruneOptions opts_;
-  std::unique_ptr<Editor> base_;
   std::map<std::string, double> sigma0_;
 };
 

@@ -31,7 +31,7 @@ at::Tensor rect_sparsify(const at::Tensor& dw, const at::Tensor& weight, double 
 }
 
 RectEditor::RectEditor(RectOptions opts, std::unique_ptr<Editor> base)
-    : opts_(opts), base_(base ? std::move(base) : std::make_unique<MemitEditor>(opts.memit)) {
+    : WrappingEditor(base ? std::move(base) : std::make_unique<MemitEditor>(opts.memit)), opts_(opts) {
   if (!(opts_.keep_fraction > 0.0 && opts_.keep_fraction <= 1.0)) {
     throw Error("RECT: keep_fraction must be in (0, 1], got " + std::to_string(opts_.keep_fraction));
   }
@@ -39,7 +39,7 @@ RectEditor::RectEditor(RectOptions opts, std::unique_ptr<Editor> base)
 
 WeightUpdate RectEditor::compute(const LayerEdit& edit) {
   if (!edit.weight.defined()) throw Error("RECT: layer '" + edit.layer + "' needs the current weight");
-  const at::Tensor dw = base_->compute(edit).materialize();
+  const at::Tensor dw = base().compute(edit).materialize();
   return WeightUpdate::dense(edit.layer, rect_sparsify(dw, edit.weight, opts_.keep_fraction));
 }
 

@@ -31,28 +31,19 @@ at::Tensor rect_mask(const at::Tensor& dw, const at::Tensor& weight, double keep
 // dw with every entry outside rect_mask() zeroed.
 at::Tensor rect_sparsify(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction);
 
-class RectEditor : public Editor {
+class RectEditor : public WrappingEditor {
  public:
   // base: the editor whose update is masked; null means MEMIT with opts.memit.
   explicit RectEditor(RectOptions opts = {}, std::unique_ptr<Editor> base = nullptr);
 
   std::string name() const override { return "RECT"; }
-  void set_statistics(const std::string& layer, const at::Tensor& second_moment) override {
-    base_->set_statistics(layer, second_moment);
-  }
-  bool has_layer(const std::string& layer) const override { return base_->has_layer(layer); }
   // Needs edit.weight (the current W).
   WeightUpdate compute(const LayerEdit& edit) override;
-  void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
-  bool records_keys() const override { return base_->records_keys(); }
-  std::map<std::string, at::Tensor> state() const override { return base_->state(); }
-  void load_state(const std::map<std::string, at::Tensor>& s) override { base_->load_state(s); }
 
   const RectOptions& options() const { return opts_; }
 
  private:
   RectOptions opts_;
-  std::unique_ptr<Editor> base_;
 };
 
 }  // namespace revive::edit

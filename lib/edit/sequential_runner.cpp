@@ -76,6 +76,15 @@ std::string runner_progress_line(const json& rec, int64_t total) {
   return line.str();
 }
 
+// The checkpoint name held by <root>/latest, or "" when there is none.
+std::string runner_latest_checkpoint(const fs::path& root) {
+  const fs::path pointer = root / "latest";
+  if (!fs::exists(pointer)) return "";
+  std::string name = runner_read_text(pointer.string());
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  return name;
+}
+
 }  // namespace
 
 std::string requests_fingerprint(const std::vector<data::EditRequest>& requests, int64_t count) {
@@ -191,9 +200,7 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const st
       st["requests_fingerprint"] = requests_fingerprint(requests, edits);
       sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
       // The pointer moves only now that every file of the checkpoint is in place.
-      std::string previous;
-      if (fs::exists(root / "latest")) previous = runner_read_text((root / "latest").string());
-      while (!previous.empty() && (previous.back() == '\n' || previous.back() == ' ')) previous.pop_back();
+      const std::string previous = runner_latest_checkpoint(root);
       sharding::write_file_atomic((root / "latest").string(), name + "\n");
       if (!previous.empty() && previous != name) fs::remove_all(root / previous);
     }
@@ -204,10 +211,8 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const st
 
 int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest>& requests) {
   const fs::path root = fs::path(options_.out_dir) / "checkpoints";
-  const std::string latest_file = (root / "latest").string();
-  if (!fs::exists(latest_file)) return 0;
-  std::string name = runner_read_text(latest_file);
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  const std::string name = runner_latest_checkpoint(root);
+  if (name.empty()) return 0;
   const fs::path dir = root / name;
   const std::string state_file = (dir / "state.json").string();
   json st;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "lib/edit/edit_prompts.h"
+#include "lib/edit/editor.h"
 #include "lib/model/batching.h"
 #include "lib/model/hooks.h"
 #include "lib/model/prompt_tokens.h"
@@ -36,7 +37,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   REVIVE_CHECK(options.steps >= 1, "compute_values: steps must be at least 1");
   REVIVE_CHECK(layer >= 0 && layer < model.num_layers(), "compute_values: layer out of range");
   const c10::Device device = model_device(model);
-  const at::ScalarType acc = model.dtype() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::ScalarType acc = compute_dtype(model.dtype());
 
   // Rows: every (request, template) rewriting prompt, then one KL row per request.
   std::vector<ValueRow> rows;
