@@ -8,7 +8,9 @@
 
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <sstream>
+#include <vector>
 
 #include "launch/revive/command.h"
 #include "launch/revive/common_options.h"
@@ -25,6 +27,7 @@
 #include "lib/eval/recall.h"
 #include "lib/spectral/revive_filter.h"
 #include "sharding/errors.h"
+#include "sharding/sharded_tensor.h"
 
 namespace revive::cli {
 namespace {
@@ -63,7 +66,8 @@ Command edit_command() {
   c.add_options = [](po::options_description& d) {
     po::options_description e("Editing run");
     e.add_options()
-        ("requests", po::value<std::string>()->required(), "request file (CounterFact ROME/EasyEdit, zsRE, JSONL)")
+        ("requests", po::value<std::vector<std::string>>()->required()->multitoken(),
+         "request files (CounterFact ROME/EasyEdit, zsRE, JSONL), edited in the order given")
         ("format", po::value<std::string>()->default_value("auto"), "auto, counterfact, counterfact-easyedit, zsre, jsonl")
         ("editor", po::value<std::string>()->default_value("memit"), "memit, alphaedit, emmet, nse, rect, prune")
         ("filter", po::value<std::vector<std::string>>()->multitoken()->composing(),
@@ -99,11 +103,17 @@ Command edit_command() {
     EditSession s(vm, rt);
     data::RequestFileOptions ro;
     ro.format = data::parse_request_format(vm["format"].as<std::string>());
-    const std::string req_file = vm["requests"].as<std::string>();
-    const data::ReadResult read = data::read_requests(req_file, ro);
-    if (!read.skipped.empty()) s.say("skipped " + std::to_string(read.skipped.size()) + " malformed requests of " + req_file);
-    const std::vector<data::EditRequest>& requests = read.requests;
-    if (requests.empty()) throw InputError(req_file, "", "no usable requests");
+    const std::vector<std::string> req_files = vm["requests"].as<std::vector<std::string>>();
+    std::vector<data::EditRequest> requests;
+    std::string req_file;  // the files' names, for messages
+    for (const std::string& file : req_files) {
+      data::ReadResult read = data::read_requests(file, ro);
+      if (!read.skipped.empty()) s.say("skipped " + std::to_string(read.skipped.size()) + " malformed requests of " + file);
+      if (read.requests.empty()) throw InputError(file, "", "no usable requests");
+      requests.insert(requests.end(), std::make_move_iterator(read.requests.begin()),
+                      std::make_move_iterator(read.requests.end()));
+      req_file += (req_file.empty() ? "" : ", ") + file;
+    }
 
     const std::string editor_name = vm["editor"].as<std::string>();
     if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
@@ -141,7 +151,10 @@ Command edit_command() {
           revive_filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.at(name)));
           fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive_filters.back()));
         } else if (f == "rect") {
-          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
+          // The ranking is over the whole matrix: a split weight ranks across its shards.
+          const sharding::ShardedTensor& w = s.model->linear_weight(name);
+          sharding::Communicator* shards = w.spec().dim >= 0 ? &w.reduce_group() : nullptr;
+          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction, shards));
         } else {
           throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
         }

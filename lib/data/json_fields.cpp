@@ -1,8 +1,7 @@
 #include "lib/data/json_fields.h"
 
-#include <fstream>
-#include <sstream>
 
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::data {
@@ -79,12 +78,9 @@ std::optional<int64_t> optional_int_field(const json& object, const std::string&
 }
 
 json load_json_file(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file, "", "cannot open file");
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  const std::string text = sharding::read_text_file(file);
   try {
-    return json::parse(buf.str());
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(file, "", std::string("not valid JSON: ") + e.what());
   }

@@ -18,9 +18,11 @@
 #include "lib/spectral/protected_basis.h"
 #include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/content_hash.h"
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/errors.h"
+#include "sharding/process_memory.h"
 #include "sharding/sharded_tensor.h"
 
 namespace revive::edit {
@@ -41,14 +43,6 @@ double runner_global_sq(const at::Tensor& local, sharding::Communicator& group) 
   at::Tensor t = at::tensor({local.to(at::kDouble).pow(2).sum().item<double>()}, at::kDouble);
   if (group.size() > 1) group.all_reduce(t);
   return t.item<double>();
-}
-
-std::string runner_read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "", "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // One readable line of a metrics record.
@@ -72,6 +66,7 @@ std::string runner_progress_line(const json& rec, int64_t total) {
     }
   }
   if (worst <= 1.0) line << ", min subspace similarity " << worst;
+  if (rec.contains("memory")) line << ", rss " << rec.at("memory").value("rss_mib", 0.0) << " MiB";
   line << ", " << rec.value("seconds", 0.0) << " s";
   return line.str();
 }
@@ -80,7 +75,7 @@ std::string runner_progress_line(const json& rec, int64_t total) {
 std::string runner_latest_checkpoint(const fs::path& root) {
   const fs::path pointer = root / "latest";
   if (!fs::exists(pointer)) return "";
-  std::string name = runner_read_text(pointer.string());
+  std::string name = sharding::read_text_file(pointer.string());
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
   return name;
 }
@@ -202,7 +197,7 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const st
       // The pointer moves only now that every file of the checkpoint is in place.
       const std::string previous = runner_latest_checkpoint(root);
       sharding::write_file_atomic((root / "latest").string(), name + "\n");
-      if (!previous.empty() && previous != name) fs::remove_all(root / previous);
+      if (!previous.empty() && previous != name) sharding::remove_tree((root / previous).string());
     }
   }
   if (dp != nullptr) dp->barrier();
@@ -217,7 +212,7 @@ int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest
   const std::string state_file = (dir / "state.json").string();
   json st;
   try {
-    st = json::parse(runner_read_text(state_file));
+    st = json::parse(sharding::read_text_file(state_file));
   } catch (const json::exception& e) {
     throw InputError(state_file, "", std::string("malformed JSON: ") + e.what());
   }
@@ -388,6 +383,8 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
         win_t["eval"] = runner_seconds_since(tv);
       }
       rec["timings"] = win_t;
+      const sharding::ProcessMemory mem = sharding::process_memory();
+      rec["memory"] = {{"rss_mib", mem.rss_mib}, {"peak_rss_mib", mem.peak_rss_mib}};
       append_record(rec);
       say(runner_progress_line(rec, total));
       win_eff = win_loss = win_prob = 0;

@@ -6,9 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::model {
@@ -223,11 +222,7 @@ ModelConfig load_config(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const std::string file = fs::is_directory(path, ec) ? (fs::path(path) / "config.json").string() : path;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file, "", "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), file);
+  return parse_config(sharding::read_text_file(file), file);
 }
 
 sharding::ModelDims model_dims(const ModelConfig& c) {

@@ -4,13 +4,12 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "lib/data/atomic_file.h"
 #include "lib/model/tokenizer.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::train {
@@ -21,14 +20,6 @@ namespace {
 
 const char* const kToyModelFiles[] = {"config.json", "model.safetensors", "tokenizer.json",
                                       "tokenizer_config.json", "training.json"};
-
-std::string toy_builder_read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // FNV-1a, 64 bit: stable across platforms and runs (std::hash is not).
 uint64_t toy_builder_fnv(const std::string& text) {
@@ -120,7 +111,7 @@ std::string complete_toy_model_key(const std::string& model_dir) {
   }
   try {
     const nlohmann::json j =
-        nlohmann::json::parse(toy_builder_read((fs::path(model_dir) / "training.json").string()));
+        nlohmann::json::parse(sharding::read_text_file((fs::path(model_dir) / "training.json").string()));
     return j.is_object() && j.contains("key") && j["key"].is_string() ? j["key"].get<std::string>() : "";
   } catch (const std::exception&) {
     return "";
@@ -134,8 +125,8 @@ ToyModelBuild build_toy_model(const data::ToyWorld& world, const std::string& wo
   validate(train_options);
   const std::string tokenizer_path = (fs::path(world_dir) / "tokenizer.json").string();
   const std::string tokenizer_config_path = (fs::path(world_dir) / "tokenizer_config.json").string();
-  const std::string tokenizer_json = toy_builder_read(tokenizer_path);
-  const std::string tokenizer_config = toy_builder_read(tokenizer_config_path);
+  const std::string tokenizer_json = sharding::read_text_file(tokenizer_path);
+  const std::string tokenizer_config = sharding::read_text_file(tokenizer_config_path);
   const ToyModelKey key = toy_model_key(world, tokenizer_json, model_options, train_options);
 
   ToyModelBuild build;
@@ -146,7 +137,7 @@ ToyModelBuild build_toy_model(const data::ToyWorld& world, const std::string& wo
   const std::string existing = complete_toy_model_key(model_dir);
   if (!existing.empty() && existing == key.key) {
     build.reused = true;
-    build.training_json = toy_builder_read(training_path);
+    build.training_json = sharding::read_text_file(training_path);
     build.stats = toy_builder_stats(nlohmann::json::parse(build.training_json));
     if (progress) *progress << "train-toy: reusing " << model_dir << " (key " << key.key << ")" << std::endl;
     return build;

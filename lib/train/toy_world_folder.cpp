@@ -3,9 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::train {
@@ -13,11 +12,7 @@ namespace revive::train {
 namespace {
 
 std::string toy_folder_read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open (is this a folder written by `revive toy-world`?)");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return sharding::read_text_file(path, "(is this a folder written by `revive toy-world`?)");
 }
 
 }  // namespace

@@ -6,12 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include "sharding/checkpoint/checkpoint_files.h"
 #include "sharding/checkpoint/safetensors.h"
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::sharding {
@@ -38,11 +37,7 @@ struct CheckpointReader::Impl {
 namespace {
 
 nlohmann::json read_index(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = nlohmann::json::parse(read_text_file(path), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw InputError(path, "", "not well-formed JSON");
   if (!j.is_object()) throw InputError(path, "", "expected a JSON object");
   const auto wm = j.find("weight_map");

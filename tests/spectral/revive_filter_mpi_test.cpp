@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/spectral/drift_metrics.h"
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"
 #include "tests/spectral/spectral_fixtures.h"
@@ -107,7 +108,7 @@ TEST_P(FilterMpi, BasisSavedShardedLoadsUnderAnyLayout) {
   EXPECT_THROW(ProtectedBasis::load(path, ShardedTensor::from_full(edited, GetParam(), world), "layers.0.w"),
                InputError);
   world.barrier();
-  if (world.rank() == 0) std::filesystem::remove_all(dir);
+  if (world.rank() == 0) sharding::remove_tree(dir);
 }
 
 TEST_P(FilterMpi, DriftEqualsSerial) {

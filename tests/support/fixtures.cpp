@@ -5,6 +5,8 @@
 #include <mutex>
 #include <vector>
 
+#include "sharding/checkpoint/file_tree.h"
+
 namespace fs = std::filesystem;
 
 namespace revive::testing {
@@ -22,8 +24,14 @@ std::vector<fs::path>& temp_dirs() {
   static std::vector<fs::path> dirs;
   static bool registered = [] {
     std::atexit([] {
-      std::error_code ec;
-      for (const auto& d : temp_dirs()) fs::remove_all(d, ec);
+      // Best effort at exit; sharding::remove_tree rather than fs::remove_all
+      // (see sharding/checkpoint/file_tree.h for why).
+      for (const auto& d : temp_dirs()) {
+        try {
+          sharding::remove_tree(d.string());
+        } catch (const std::exception&) {
+        }
+      }
     });
     return true;
   }();

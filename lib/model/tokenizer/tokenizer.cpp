@@ -4,8 +4,6 @@
 #include "lib/model/tokenizer.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +14,7 @@
 #include "lib/model/tokenizer/post_processor.h"
 #include "lib/model/tokenizer/pre_tokenizer.h"
 #include "lib/model/tokenizer/token_model.h"
+#include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
 namespace revive::model {
@@ -61,12 +60,9 @@ struct Tokenizer::Impl {
 namespace {
 
 nlohmann::json read_tokenizer_json(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file, "", "cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = sharding::read_text_file(file);
   try {
-    return nlohmann::json::parse(buffer.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(file, "<json>", std::string("malformed JSON: ") + e.what());
   }
