@@ -5,16 +5,22 @@
 //   bench_rsvd [--sizes 4096x14336,8192x28672] [--k-frac 0.05] [--tau 0.5]
 //              [--power-iters 4] [--oversample -1] [--threads N]
 //              [--full-svd auto|on|off] [--layout row|column] [--seed S]
+//              [--device cpu|cuda]
 //   mpirun -np 2 -x OMP_NUM_THREADS=1 bench_rsvd --threads 1 ...   (np 2 vs np 1)
 //
 // Prints one JSON document on rank 0. Accuracy of the randomized engine is
 // judged against the exact Gram-eigen result: energy captured relative to the
 // optimal top-k energy, and energy-weighted similarity to the exact top-k
-// subspace. The GEMM phases (sketch product A*X with l columns, Gram A*A^T) are
-// timed on their own and reported as GFLOP/s against a square f32 matmul.
+// subspace. The Gram-eigen engine runs with both eigen-solves where the top-k
+// one is built (LibTorch's full eigh vs LAPACK's dsytrd+dstemr+dormtr on the
+// host, cuSOLVER's syevdx on CUDA); the randomized engine with its power steps
+// where auto puts them (A or the Gram) and, for comparison, the other place.
+// The GEMM phases (sketch product A*X with l columns, Gram A*A^T) are timed on
+// their own and reported as GFLOP/s against a square f32 matmul.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include <chrono>
 #include <cmath>
@@ -27,7 +33,9 @@
 #include "lib/spectral/sharded_matrix.h"
 #include "lib/spectral/sketch_matrix.h"
 #include "lib/spectral/truncated_svd.h"
+#include "revive/config.h"
 #include "sharding/comm/comm_runtime.h"
+#include "sharding/comm/local_communicator.h"
 #include "sharding/sharded_tensor.h"
 
 namespace {
@@ -48,6 +56,7 @@ struct Config {
   std::string full_svd = "auto";  // auto: only when the matrix has <= 4096 rows and np == 1
   Layout layout = Layout::kRow;
   uint64_t seed = 1234;
+  at::Device device = at::kCPU;
 };
 
 Config parse(int argc, char** argv) {
@@ -85,6 +94,10 @@ Config parse(int argc, char** argv) {
       c.layout = l == "row" ? Layout::kRow : Layout::kColumn;
     } else if (a == "--seed") {
       c.seed = std::stoull(value());
+    } else if (a == "--device") {
+      const std::string d = value();
+      if (d != "cpu" && d != "cuda") throw std::runtime_error("--device is cpu or cuda");
+      c.device = d == "cpu" ? at::Device(at::kCPU) : at::Device(at::kCUDA);
     } else {
       throw std::runtime_error("unknown option " + a + " (see the comment at the top of bench/rsvd.cpp)");
     }
@@ -96,23 +109,35 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+at::Device g_device = at::kCPU;
+
+// Waits for queued GPU work, so that host clocks time it.
+void sync() {
+  if (g_device.is_cuda()) torch::cuda::synchronize();
+}
+
 // Wall time of f() on the slowest rank (barriers on both sides).
 template <typename F>
 double timed(Communicator& world, F&& f) {
+  sync();
   world.barrier();
   const double t0 = now_s();
   f();
+  sync();
   world.barrier();
   return now_s() - t0;
 }
 
-// Square f32 matmul rate of this rank with the current thread count.
+// Square f32 matmul rate of this rank on the bench's device (CPU: the current thread count).
 double matmul_gflops(int64_t n) {
-  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  const auto opts = at::TensorOptions().device(g_device);
+  const at::Tensor a = at::randn({n, n}, opts), b = at::randn({n, n}, opts);
   at::matmul(a, b);  // warm-up
+  sync();
   const double t0 = now_s();
   const int reps = 3;
   for (int i = 0; i < reps; ++i) at::matmul(a, b);
+  sync();
   return reps * 2.0 * n * n * n / (now_s() - t0) / 1e9;
 }
 
@@ -124,9 +149,9 @@ at::Tensor llm_like_shard(int64_t rows, int64_t cols, const ShardSpec& spec, uin
   const at::Tensor s = at::pow(1.0 + at::arange(r, at::kDouble) / (0.3 * r), -0.5).to(at::kFloat);
   const int64_t r0 = spec.dim == 0 ? spec.offset : 0, nr = spec.dim == 0 ? spec.length : rows;
   const int64_t c0 = spec.dim == 1 ? spec.offset : 0, nc = spec.dim == 1 ? spec.length : cols;
-  const at::Tensor g1 = sp::gaussian_sketch_rows(seed, r0, nr, r).to(at::kFloat);
-  const at::Tensor g2 = sp::gaussian_sketch_rows(seed + 1, c0, nc, r).to(at::kFloat);
-  return at::matmul(g1 * s.unsqueeze(0), g2.t()) / static_cast<float>(std::sqrt(static_cast<double>(cols)));
+  const at::Tensor g1 = sp::gaussian_sketch_rows(seed, r0, nr, r).to(g_device, at::kFloat);
+  const at::Tensor g2 = sp::gaussian_sketch_rows(seed + 1, c0, nc, r).to(g_device, at::kFloat);
+  return at::matmul(g1 * s.to(g_device).unsqueeze(0), g2.t()) / static_cast<float>(std::sqrt(static_cast<double>(cols)));
 }
 
 }  // namespace
@@ -142,12 +167,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.threads > 0) at::set_num_threads(cfg.threads);
+  g_device = cfg.device;
+  // One process on a GPU: a single-rank group over CUDA tensors (several ranks
+  // on GPUs need REVIVE_COMM=nccl).
+  if (g_device.is_cuda() && world->size() == 1) world = std::make_unique<revive::sharding::LocalCommunicator>("world", at::kCUDA);
+  // Both eigen-solves of the Gram-eigen engine where the top-k one exists
+  // (cuSOLVER on CUDA, LAPACK on the host).
+  const bool both_solvers = g_device.is_cuda() ? REVIVE_HAVE_CUDA : REVIVE_HAVE_LAPACK;
   nlohmann::ordered_json out;
   out["bench"] = "rsvd";
   out["np"] = world->size();
   out["threads_per_rank"] = at::get_num_threads();
   out["layout"] = revive::sharding::to_string(cfg.layout);
-  const double rate = matmul_gflops(2048);
+  out["device"] = g_device.str();
+  const double rate = matmul_gflops(g_device.is_cuda() ? 8192 : 2048);
   out["matmul_gflops_per_rank"] = rate;
   out["runs"] = nlohmann::ordered_json::array();
 
@@ -166,8 +199,16 @@ int main(int argc, char** argv) {
     sp::SvdOptions gram;
     gram.rsvd.rank = k;
     gram.engine = sp::SvdEngine::kGramEigen;
+    gram.gram_solver = sp::GramSolver::kFull;
     sp::ShardedSvdResult exact;
     run["gram_eigen"]["time_s"] = timed(*world, [&] { exact = sp::truncated_svd(w, gram); });
+    if (both_solvers) {
+      sp::SvdOptions top = gram;
+      top.gram_solver = sp::GramSolver::kTopK;
+      sp::ShardedSvdResult by_top;
+      run["gram_eigen_top_k"]["time_s"] = timed(*world, [&] { by_top = sp::truncated_svd(w, top); });
+      run["gram_eigen_top_k"]["max_rel_err_s_vs_full_eigh"] = ((by_top.s - exact.s).abs() / exact.s).max().item<double>();
+    }
 
     sp::SvdOptions rnd;
     rnd.rsvd = {k, cfg.oversample, cfg.power_iters, cfg.seed};
@@ -176,6 +217,7 @@ int main(int argc, char** argv) {
     run["randomized"]["time_s"] = timed(*world, [&] { approx = sp::truncated_svd(w, rnd); });
     run["randomized"]["oversample"] = cfg.oversample < 0 ? std::max<int64_t>(10, k) : cfg.oversample;
     run["randomized"]["power_iters"] = cfg.power_iters;
+    run["randomized"]["power_operator"] = sp::to_string(sp::choose_power_operator(rows, cols, rnd.rsvd));
     sp::SvdOptions auto_opts = rnd;
     auto_opts.engine = sp::SvdEngine::kAuto;
     run["auto_engine"] = sp::to_string(sp::choose_engine(rows, cols, auto_opts));
@@ -193,18 +235,38 @@ int main(int argc, char** argv) {
     run["randomized"]["energy_weighted_similarity"] =
         (w2 * cross.square().sum(1)).sum().item<double>() / w2.sum().item<double>();
     run["randomized"]["max_rel_err_s"] = ((approx.s - exact.s).abs() / exact.s).max().item<double>();
+    // The other place for the power steps, for comparison.
+    {
+      sp::SvdOptions other = rnd;
+      const bool on_gram = sp::choose_power_operator(rows, cols, rnd.rsvd) == sp::PowerOperator::kGram;
+      other.rsvd.power_operator = on_gram ? sp::PowerOperator::kMatrix : sp::PowerOperator::kGram;
+      const char* name = on_gram ? "randomized_on_matrix" : "randomized_on_gram";
+      sp::ShardedSvdResult alt;
+      run[name]["time_s"] = timed(*world, [&] { alt = sp::truncated_svd(w, other); });
+      at::Tensor alt_captured = a.apply_t(alt.u.local()).to(at::kDouble).square().sum().reshape({1});
+      sp::sum_over(a.col_group(), alt_captured);
+      run[name]["energy_captured"] = alt_captured.item<double>() / optimal;
+    }
 
     sp::SvdOptions energy;
     energy.energy = cfg.tau;
+    energy.gram_solver = sp::GramSolver::kFull;
     sp::ShardedSvdResult by_energy;
     run["gram_eigen_energy"]["tau"] = cfg.tau;
     run["gram_eigen_energy"]["time_s"] = timed(*world, [&] { by_energy = sp::truncated_svd(w, energy); });
     run["gram_eigen_energy"]["k"] = by_energy.k;
     run["gram_eigen_energy"]["k_frac_of_rank"] = static_cast<double>(by_energy.k) / rank_full;
+    if (both_solvers) {
+      sp::SvdOptions top = energy;
+      top.gram_solver = sp::GramSolver::kTopK;
+      sp::ShardedSvdResult by_top;
+      run["gram_eigen_energy_top_k"]["time_s"] = timed(*world, [&] { by_top = sp::truncated_svd(w, top); });
+      run["gram_eigen_energy_top_k"]["k"] = by_top.k;
+    }
 
     // GEMM phases, timed alone: the sketch product (l columns) and the Gram.
     const int64_t l = std::min(rank_full, k + (cfg.oversample < 0 ? std::max<int64_t>(10, k) : cfg.oversample));
-    const at::Tensor x = at::randn({a.col_count(), l});
+    const at::Tensor x = at::randn({a.col_count(), l}, at::TensorOptions().device(g_device));
     const double t_sketch = timed(*world, [&] { a.apply(x); });
     const double sketch_flops = 2.0 * rows * cols * l / world->size();
     const double t_gram = timed(*world, [&] {
@@ -229,6 +291,9 @@ int main(int argc, char** argv) {
       run["randomized"]["speedup_vs_full"] = t_full / run["randomized"]["time_s"].get<double>();
       run["gram_eigen"]["speedup_vs_full"] = t_full / run["gram_eigen"]["time_s"].get<double>();
       run["gram_eigen_energy"]["speedup_vs_full"] = t_full / run["gram_eigen_energy"]["time_s"].get<double>();
+      for (const char* variant : {"gram_eigen_top_k", "gram_eigen_energy_top_k", "randomized_on_matrix", "randomized_on_gram"}) {
+        if (run.contains(variant)) run[variant]["speedup_vs_full"] = t_full / run[variant]["time_s"].get<double>();
+      }
     } else {
       run["full_svd"] = "skipped (--full-svd on to run it)";
     }

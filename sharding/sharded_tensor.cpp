@@ -70,7 +70,7 @@ ShardedTensor ShardedTensor::from_full(const at::Tensor& full, Layout layout, Co
 }
 
 at::Tensor ShardedTensor::full() const {
-  if (spec_.dim < 0) return local_;
+  if (spec_.dim < 0 || group_->size() == 1) return local_;
   AllGatherOptions o;
   o.dim = spec_.dim;
   return group_->all_gather(local_.contiguous(), o);

@@ -10,7 +10,7 @@
 namespace revive::spectral {
 
 struct EngineCost {
-  double randomized = 0;  // (2q + 3) sketches of 2 m n l + CholeskyQR2 passes
+  double randomized = 0;  // (2q + 3) sketches of 2 m n l + CholeskyQR2 passes, or the Gram route
   double gram_eigen = 0;  // Gram 2 m n s + eigh ~ kEighGemmEquivalent s^3 + factor 2 m n k
 };
 
@@ -19,6 +19,10 @@ struct EngineCost {
 inline constexpr double kEighGemmEquivalent = 23.0;
 
 EngineCost estimate_cost(int64_t rows, int64_t cols, const RsvdOptions& opts);
+
+// kAuto resolved for a rows x cols matrix (svd_options.h); a forced operator is
+// returned unchanged.
+PowerOperator choose_power_operator(int64_t rows, int64_t cols, const RsvdOptions& opts);
 
 // kAuto resolved: kGramEigen in energy mode or when cheaper, else kRandomized.
 // A forced engine is returned unchanged.

@@ -121,14 +121,15 @@ ProtectedBasis ProtectedBasis::load(const std::string& path, const sharding::Sha
     }
   }
   if (file.info("s").shape != std::vector<int64_t>{b.k_}) throw InputError(path, "s", "expected k values");
-  b.s_ = file.read("s", at::kDouble);
+  b.s_ = file.read("s", at::kDouble).to(w.local().device());
   const ShardedMatrix view = ShardedMatrix::from(w);
   sharding::Communicator& group = w.reduce_group();
   const at::ScalarType dt = file.info("u").dtype;
   auto read_factor = [&](const std::string& name, bool row_side) {
     const sharding::ShardSpec spec = factor_spec(view, row_side, b.k_, group);
     const at::Tensor local = spec.dim < 0 ? file.read(name, dt) : file.read_slice(name, 0, spec.offset, spec.length, dt);
-    return sharding::ShardedTensor(local.contiguous(), spec, group);
+    // Beside the weight: the filter multiplies them with updates on its device.
+    return sharding::ShardedTensor(local.to(w.local().device()).contiguous(), spec, group);
   };
   b.u_ = read_factor("u", true);
   b.v_ = read_factor("v", false);

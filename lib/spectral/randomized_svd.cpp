@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "lib/spectral/cholesky_qr2.h"
+#include "lib/spectral/engine_cost.h"
 #include "lib/spectral/sketch_matrix.h"
 #include "lib/spectral/svd_engines.h"
 #include "sharding/errors.h"
@@ -29,11 +30,13 @@ SvdFactors randomized_svd(const ShardedMatrix& a, const RsvdOptions& opts) {
   REVIVE_CHECK(k >= 1 && k <= full_rank, "randomized_svd: rank " + std::to_string(k) + " outside [1, " +
                                              std::to_string(full_rank) + "]");
   REVIVE_CHECK(opts.power_iters >= 0, "randomized_svd: negative power_iters");
+  if (choose_power_operator(a.rows, a.cols, opts) == PowerOperator::kGram) return gram_subspace_svd(a, opts);
   const int64_t p = opts.oversample < 0 ? std::max<int64_t>(10, k) : opts.oversample;
   const int64_t l = std::min(k + p, full_rank);
 
-  // Omega (n x l): this rank generates the rows matching its columns of A.
-  const at::Tensor omega = gaussian_sketch_rows(opts.seed, a.col_begin(), a.col_count(), l);
+  // Omega (n x l): this rank generates the rows matching its columns of A (on
+  // the host, so CPU and GPU runs sketch with the same Omega).
+  const at::Tensor omega = gaussian_sketch_rows(opts.seed, a.col_begin(), a.col_count(), l).to(a.local.device());
   at::Tensor q = orthonormal_rows_side(a, a.apply(omega));
   for (int i = 0; i < opts.power_iters; ++i) {
     // Re-orthonormalise between the two half steps: plain (A A^T)^q A Omega

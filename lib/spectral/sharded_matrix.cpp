@@ -59,7 +59,7 @@ double ShardedMatrix::frobenius_sq() const {
 }
 
 at::Tensor ShardedMatrix::gather_full() const {
-  if (split == Split::kNone) return local;
+  if (split == Split::kNone || group->size() == 1) return local;
   sharding::AllGatherOptions o;
   o.dim = split == Split::kRows ? 0 : 1;
   return group->all_gather(local, o);

@@ -24,6 +24,7 @@ void canonicalize_signs(const ShardedMatrix& a, at::Tensor& u, at::Tensor& v) {
   at::Tensor both = at::cat({mag, pick}).reshape({1, 2 * k}).contiguous();
   sharding::Communicator* group = a.row_group();
   if (group != nullptr && group->size() > 1) both = group->all_gather(both);  // rank order = row order
+  both = both.cpu();  // 2k numbers; the choice below is serial
   const double* d = both.data_ptr<double>();
   at::Tensor sign = at::ones({k}, at::kDouble);
   double* sg = sign.data_ptr<double>();
@@ -37,8 +38,8 @@ void canonicalize_signs(const ShardedMatrix& a, at::Tensor& u, at::Tensor& v) {
     }
     sg[j] = value < 0 ? -1.0 : 1.0;
   }
-  u = u * sign.to(u.scalar_type());
-  v = v * sign.to(v.scalar_type());
+  u = u * sign.to(u.device(), u.scalar_type());
+  v = v * sign.to(v.device(), v.scalar_type());
 }
 
 }  // namespace revive::spectral

@@ -17,14 +17,23 @@ struct SvdFactors {
 };
 
 // Randomized range finder with opts.power_iters re-orthonormalised power steps;
-// rank opts.rank. randomized_svd.cpp.
+// rank opts.rank. The steps run on A or on the Gram of the smaller side
+// (choose_power_operator). randomized_svd.cpp.
 SvdFactors randomized_svd(const ShardedMatrix& a, const RsvdOptions& opts);
+
+// The randomized engine with its power steps on the Gram G of the smaller side:
+// G^(q+1) Omega orthonormalised at every step, Rayleigh-Ritz on Q^T G Q, the
+// other factor by one GEMM. The products with G are split by rows over a.group.
+// gram_eigen_svd.cpp (it shares the Gram and the factor step).
+SvdFactors gram_subspace_svd(const ShardedMatrix& a, const RsvdOptions& opts);
 
 // Exact: eigen-decomposition (f64) of the Gram of the smaller side (the
 // unsplit side when A is split, so the Gram is one all-reduce); rank `k`, or in
 // energy mode (energy > 0) the smallest k reaching energy * frobenius_sq.
-// gram_eigen_svd.cpp.
-SvdFactors gram_eigen_svd(const ShardedMatrix& a, int64_t k, double energy, double frobenius_sq);
+// `solver` picks the eigen-solve (svd_options.h); `used` (optional) reports the
+// one that ran. gram_eigen_svd.cpp.
+SvdFactors gram_eigen_svd(const ShardedMatrix& a, int64_t k, double energy, double frobenius_sq,
+                          GramSolver solver = GramSolver::kAuto, GramSolver* used = nullptr);
 
 // Smallest k with sum_{i<=k} s_i^2 >= tau * total_sq (s descending, f64); the
 // number of singular values given when the threshold is never reached.

@@ -43,7 +43,7 @@ SvdResult truncated_svd(const ShardedMatrix& a, const SvdOptions& opts) {
   out.engine = choose_engine(a.rows, a.cols, opts);
   SvdFactors f;
   if (out.engine == SvdEngine::kGramEigen) {
-    f = gram_eigen_svd(a, opts.rsvd.rank, opts.energy, out.frobenius_sq);
+    f = gram_eigen_svd(a, opts.rsvd.rank, opts.energy, out.frobenius_sq, opts.gram_solver, &out.gram_solver);
   } else if (opts.energy > 0) {
     f = randomized_energy(a, opts, out.frobenius_sq);
   } else {
@@ -83,7 +83,7 @@ ShardedSvdResult truncated_svd(const sharding::ShardedTensor& a, const SvdOption
   SvdResult r = truncated_svd(m, opts);
   ShardedSvdResult out{sharding::ShardedTensor(r.u, factor_spec(m, true, r.k, a.reduce_group()), a.reduce_group()), r.s,
                        sharding::ShardedTensor(r.v, factor_spec(m, false, r.k, a.reduce_group()), a.reduce_group()), r.k,
-                       r.frobenius_sq, r.engine};
+                       r.frobenius_sq, r.engine, r.gram_solver};
   return out;
 }
 

@@ -30,6 +30,7 @@ struct ShardedSvdResult {
   int64_t k = 0;
   double frobenius_sq = 0.0;
   SvdEngine engine = SvdEngine::kAuto;
+  GramSolver gram_solver = GramSolver::kAuto;
 };
 ShardedSvdResult truncated_svd(const sharding::ShardedTensor& a, const SvdOptions& opts);
 

@@ -23,7 +23,7 @@ uint64_t weight_checksum(const sharding::ShardedTensor& w) {
     if (d == dim) extent = shape[d];
   }
   const int64_t begin = spec.dim < 0 ? 0 : spec.offset;
-  const at::Tensor local = w.local().to(at::kFloat).contiguous();
+  const at::Tensor local = w.local().to(at::kFloat).cpu().contiguous();
   const int64_t len = spec.dim < 0 ? extent : spec.length;
   const float* data = local.data_ptr<float>();
   std::atomic<uint64_t> total{0};
@@ -46,7 +46,8 @@ uint64_t weight_checksum(const sharding::ShardedTensor& w) {
     // Exact combination: gather the per-rank words, add them with wrap-around.
     at::Tensor word = at::empty({1}, at::kLong);
     std::memcpy(word.data_ptr<int64_t>(), &sum, sizeof sum);
-    const at::Tensor all = w.reduce_group().all_gather(word);
+    // On the weight's device: a GPU communicator moves device tensors only.
+    const at::Tensor all = w.reduce_group().all_gather(word.to(w.local().device())).cpu();
     sum = 0;
     for (int64_t r = 0; r < all.numel(); ++r) {
       uint64_t v;

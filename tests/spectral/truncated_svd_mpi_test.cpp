@@ -60,7 +60,13 @@ TEST_P(DistributedSvd, EqualsSingleProcess) {
     o.engine = engine;
     o.rsvd.rank = 9;
     o.rsvd.power_iters = 3;
-    expect_matches_serial(full, w, o);
+    // The randomized engine's power steps on A and on the Gram (split by rows of G).
+    for (PowerOperator op : {PowerOperator::kMatrix, PowerOperator::kGram}) {
+      SCOPED_TRACE(to_string(op));
+      o.rsvd.power_operator = op;
+      expect_matches_serial(full, w, o);
+      if (engine == SvdEngine::kGramEigen) break;
+    }
     if (engine == SvdEngine::kGramEigen) {
       SvdOptions e;
       e.energy = 0.7;
@@ -97,9 +103,10 @@ TEST(DistributedSvd, UnbalancedShardsFollowTheWeight) {
     spec.length = length;
     const int64_t dim = spec.dim;
     const ShardedTensor w(a.narrow(dim, offset, length).contiguous(), spec, world);
-    for (SvdEngine engine : {SvdEngine::kGramEigen, SvdEngine::kRandomized}) {
+    for (PowerOperator op : {PowerOperator::kAuto, PowerOperator::kMatrix, PowerOperator::kGram}) {
       SvdOptions o;
-      o.engine = engine;
+      o.engine = op == PowerOperator::kAuto ? SvdEngine::kGramEigen : SvdEngine::kRandomized;
+      o.rsvd.power_operator = op;
       o.rsvd.rank = 5;
       expect_matches_serial(a, w, o);
       const ShardedSvdResult dist = truncated_svd(w, o);
@@ -115,8 +122,11 @@ TEST(DistributedSvd, ResultDoesNotDependOnTheLayout) {
   // row-split, a column-split and a whole matrix agree.
   const at::Tensor full =
       testing::matrix_with_spectrum(60, 50, testing::singular_values(testing::Spectrum::kSlowDecay, 50), 81);
+  for (PowerOperator op : {PowerOperator::kMatrix, PowerOperator::kGram}) {
+  SCOPED_TRACE(to_string(op));
   SvdOptions o;
   o.engine = SvdEngine::kRandomized;
+  o.rsvd.power_operator = op;
   o.rsvd.rank = 6;
   o.rsvd.power_iters = 1;  // far from converged: differences would show
   const ShardedSvdResult a = truncated_svd(ShardedTensor::from_full(full, Layout::kColumn, revive::testing::world()), o);
@@ -127,6 +137,7 @@ TEST(DistributedSvd, ResultDoesNotDependOnTheLayout) {
   EXPECT_LT(testing::rel_diff(b.s, c.s), 1e-10);
   EXPECT_LT(testing::rel_diff(a.u.full(), c.u.local()), 1e-9);
   EXPECT_LT(testing::rel_diff(b.v.full(), c.v.local()), 1e-9);
+  }
 }
 
 }  // namespace

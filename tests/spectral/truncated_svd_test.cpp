@@ -22,8 +22,10 @@ Exact exact_svd(const at::Tensor& a) {
   return {u, s, vh.t()};
 }
 
-SvdOptions fixed(int64_t k, SvdEngine engine, int q = 4, int64_t p = -1) {
+SvdOptions fixed(int64_t k, SvdEngine engine, int q = 4, int64_t p = -1,
+                 PowerOperator op = PowerOperator::kAuto) {
   SvdOptions o;
+  o.rsvd.power_operator = op;
   o.rsvd.rank = k;
   o.rsvd.power_iters = q;
   o.rsvd.oversample = p;
@@ -61,7 +63,9 @@ TEST_P(SpectrumTest, RandomizedCapturesTheOptimalEnergy) {
   const int64_t m = 200, n = 360, k = 20;
   const at::Tensor a = testing::matrix_with_spectrum(m, n, testing::singular_values(GetParam(), m), 9);
   const Exact ex = exact_svd(a);
-  const SvdResult res = truncated_svd(a, fixed(k, SvdEngine::kRandomized));
+  for (PowerOperator op : {PowerOperator::kMatrix, PowerOperator::kGram}) {
+  SCOPED_TRACE(to_string(op));
+  const SvdResult res = truncated_svd(a, fixed(k, SvdEngine::kRandomized, 4, -1, op));
   EXPECT_EQ(res.engine, SvdEngine::kRandomized);
   EXPECT_LT(orthogonality_error(res.u), 1e-12);
   EXPECT_LT(orthogonality_error(res.v), 1e-12);
@@ -83,6 +87,7 @@ TEST_P(SpectrumTest, RandomizedCapturesTheOptimalEnergy) {
   EXPECT_LE(captured, 1.0 + 1e-10);  // nothing beats the optimum
   // The estimated singular values never exceed the true ones.
   EXPECT_TRUE((res.s <= ex.s.narrow(0, 0, k) * (1 + 1e-12)).all().item<bool>());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Spectra, SpectrumTest,
@@ -94,18 +99,33 @@ TEST(TruncatedSvd, RandomizedWithoutPowerStepsIsWorseOnSlowDecay) {
   // The power steps are what makes slow spectra tractable: q = 0 must lose energy.
   const at::Tensor a = testing::matrix_with_spectrum(200, 300, testing::singular_values(Spectrum::kSlowDecay, 200), 3);
   const Exact ex = exact_svd(a);
-  const double q0 = testing::captured_energy(a, truncated_svd(a, fixed(10, SvdEngine::kRandomized, 0, 5)).u, ex.s);
-  const double q4 = testing::captured_energy(a, truncated_svd(a, fixed(10, SvdEngine::kRandomized, 4, 5)).u, ex.s);
-  EXPECT_LT(q0, q4);
-  EXPECT_GT(q4, 0.98);
+  for (PowerOperator op : {PowerOperator::kMatrix, PowerOperator::kGram}) {
+    auto energy = [&](int q) {
+      return testing::captured_energy(a, truncated_svd(a, fixed(10, SvdEngine::kRandomized, q, 5, op)).u, ex.s);
+    };
+    EXPECT_LT(energy(0), energy(4)) << to_string(op);
+    EXPECT_GT(energy(4), 0.98) << to_string(op);
+  }
 }
 
 TEST(TruncatedSvd, RandomizedIsExactWhenTheSketchCoversTheRank) {
   at::Tensor s = testing::singular_values(Spectrum::kSlowDecay, 80);
   s.narrow(0, 15, 65).zero_();  // rank 15
   const at::Tensor a = testing::matrix_with_spectrum(80, 150, s, 4);
-  const SvdResult res = truncated_svd(a, fixed(10, SvdEngine::kRandomized, 1, 10));
-  EXPECT_LT(testing::rel_diff(res.s, s.narrow(0, 0, 10)), 1e-12);
+  for (PowerOperator op : {PowerOperator::kMatrix, PowerOperator::kGram}) {
+    const SvdResult res = truncated_svd(a, fixed(10, SvdEngine::kRandomized, 1, 10, op));
+    EXPECT_LT(testing::rel_diff(res.s, s.narrow(0, 0, 10)), 1e-12) << to_string(op);
+  }
+}
+
+TEST(TruncatedSvd, PowerStepsRunOnTheGramWhenFormingItIsCheaper) {
+  RsvdOptions o;
+  o.rank = 205;  // 5% of 4096, p = k, q = 4: 11 passes of 410 columns > 4096
+  EXPECT_EQ(choose_power_operator(4096, 14336, o), PowerOperator::kGram);
+  o.rank = 20;  // 11 x 40 columns: the passes over A are cheaper
+  EXPECT_EQ(choose_power_operator(4096, 14336, o), PowerOperator::kMatrix);
+  o.power_operator = PowerOperator::kGram;
+  EXPECT_EQ(choose_power_operator(4096, 14336, o), PowerOperator::kGram);
 }
 
 TEST(TruncatedSvd, EnergyModePicksTheExactK) {
