@@ -109,12 +109,14 @@ BatchEditor::BatchEditor(model::Transformer& model, const model::Tokenizer& toke
     if (i > 0 && l <= plan_.layers[i - 1]) throw Error("edit plan: layers must be strictly ascending");
     const std::string name = model_.module_name({l, plan_.module});
     names_.push_back(name);
-    originals_[name] = model_.linear_weight(name).local().clone();
+    const sharding::ShardedTensor& w = model_.linear_weight(name);
+    originals_[name] = w.local().clone();
+    if (dense_on_shards(w)) whole_originals_[name] = w.full();
   }
-  const bool factored = dynamic_cast<FactoredEditor*>(&editor_) != nullptr;
-  if (!factored && model_.tp().size() > 1) {
-    throw Error(editor_.name() + " produces dense updates and runs with tp = 1 only (use MEMIT, AlphaEdit, EMMET or NSE under tensor parallelism)");
-  }
+}
+
+bool BatchEditor::dense_on_shards(const sharding::ShardedTensor& w) const {
+  return dynamic_cast<FactoredEditor*>(&editor_) == nullptr && w.spec().dim >= 0 && w.reduce_group().size() > 1;
 }
 
 void BatchEditor::set_filters(const std::string& layer, FilterPipeline filters) {
@@ -184,8 +186,15 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
         // Factored editors need no weight; under tp each rank holds a shard only.
         update = distributed_update(*fe, l, edit, w);
+      } else if (dense_on_shards(w)) {
+        // Dense editors need the whole matrix (RECT ranks entries over all of it,
+        // PRUNE takes the SVD of the accumulated update): every rank of the tp
+        // group gathers W, computes the same update and keeps its own shard.
+        edit.weight = w.full();
+        edit.original_weight = whole_originals_.at(name);
+        update = editor_.compute(edit).local_shard(w.spec());
       } else {
-        edit.weight = w.local();  // tp = 1 (checked at construction): the whole weight
+        edit.weight = w.local();  // the whole weight
         edit.original_weight = originals_.at(name);
         update = editor_.compute(edit).local_shard(w.spec());
       }

@@ -32,6 +32,7 @@ class Tokenizer;
 
 namespace revive::sharding {
 class Communicator;
+class ShardedTensor;
 }
 
 namespace revive::edit {
@@ -84,6 +85,9 @@ class BatchEditor {
   BatchReport apply(const std::vector<data::EditRequest>& batch);
 
  private:
+  // Whether the editor's dense update of split weight `w` is computed whole
+  // (on the gathered W) on every rank of its group.
+  bool dense_on_shards(const sharding::ShardedTensor& w) const;
   // Keys [d_in, n] of edited layer `position` (plan order), split over dp.
   at::Tensor batch_keys(const std::vector<data::EditRequest>& batch, int64_t position) const;
 
@@ -95,6 +99,8 @@ class BatchEditor {
   std::vector<std::string> names_;
   std::map<std::string, FilterPipeline> filters_;
   std::map<std::string, at::Tensor> originals_;
+  // Whole unedited weights, kept only for dense editors on split weights.
+  std::map<std::string, at::Tensor> whole_originals_;
 };
 
 // ||dW||_F of a (local) update, without materialising a factored one; summed

@@ -8,9 +8,9 @@
 //
 // Relative change of an entry with W_ij = 0 is +inf if dW_ij != 0 (kept first)
 // and 0 if dW_ij = 0. Exactly ceil(keep_fraction * numel) entries are kept; the
-// ranking is over the whole matrix.
-// Gap: the ranking is global over the matrix, so under tensor parallelism it
-// needs the full dW (a shard-local top-k would keep different entries).
+// ranking is over the whole matrix, also when it is tensor-parallel sharded:
+// given the shards' group, the threshold is found by a bisection that exchanges
+// only counts, and each rank masks its own shard.
 #include <ATen/core/Tensor.h>
 
 #include <memory>
@@ -19,6 +19,10 @@
 #include "lib/edit/editor.h"
 #include "lib/edit/memit_editor.h"
 
+namespace revive::sharding {
+class Communicator;
+}
+
 namespace revive::edit {
 
 struct RectOptions {
@@ -26,10 +30,13 @@ struct RectOptions {
   double keep_fraction = 0.2;  // published top-k% = 20%
 };
 
-// Boolean mask of the entries RECT keeps.
-at::Tensor rect_mask(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction);
+// Boolean mask of the entries RECT keeps. dw and weight are this rank's shards
+// when `group` (the ranks holding the other shards) is given; collective then.
+at::Tensor rect_mask(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction,
+                     sharding::Communicator* group = nullptr);
 // dw with every entry outside rect_mask() zeroed.
-at::Tensor rect_sparsify(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction);
+at::Tensor rect_sparsify(const at::Tensor& dw, const at::Tensor& weight, double keep_fraction,
+                         sharding::Communicator* group = nullptr);
 
 class RectEditor : public WrappingEditor {
  public:

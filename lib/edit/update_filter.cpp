@@ -5,14 +5,15 @@
 
 namespace revive::edit {
 
-RectMaskFilter::RectMaskFilter(double keep_fraction) : keep_fraction_(keep_fraction) {
+RectMaskFilter::RectMaskFilter(double keep_fraction, sharding::Communicator* shards)
+    : keep_fraction_(keep_fraction), shards_(shards) {
   if (!(keep_fraction_ > 0.0 && keep_fraction_ <= 1.0)) {
     throw Error("RECT filter: keep_fraction must be in (0, 1], got " + std::to_string(keep_fraction_));
   }
 }
 
 WeightUpdate RectMaskFilter::apply(const WeightUpdate& update, const at::Tensor& weight) const {
-  return WeightUpdate::dense(update.layer(), rect_sparsify(update.materialize(), weight, keep_fraction_));
+  return WeightUpdate::dense(update.layer(), rect_sparsify(update.materialize(), weight, keep_fraction_, shards_));
 }
 
 FilterPipeline& FilterPipeline::add(std::shared_ptr<const UpdateFilter> filter) {

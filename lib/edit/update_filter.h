@@ -11,6 +11,10 @@
 
 #include "lib/edit/weight_update.h"
 
+namespace revive::sharding {
+class Communicator;
+}
+
 namespace revive::edit {
 
 class UpdateFilter {
@@ -23,15 +27,17 @@ class UpdateFilter {
 };
 
 // RECT's mask as a filter: keep the top keep_fraction entries by |dW| / |W|
-// (rect_editor.h); the result is dense.
+// (rect_editor.h); the result is dense. For a tensor-parallel weight, `shards`
+// is the group its shards are split over (the ranking stays global; collective).
 class RectMaskFilter : public UpdateFilter {
  public:
-  explicit RectMaskFilter(double keep_fraction = 0.2);
+  explicit RectMaskFilter(double keep_fraction = 0.2, sharding::Communicator* shards = nullptr);
   std::string name() const override { return "rect"; }
   WeightUpdate apply(const WeightUpdate& update, const at::Tensor& weight) const override;
 
  private:
   double keep_fraction_;
+  sharding::Communicator* shards_;
 };
 
 class FilterPipeline {

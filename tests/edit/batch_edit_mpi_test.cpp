@@ -1,13 +1,16 @@
 // A batch edit on a tensor- and data-parallel grid equals the single-process
 // edit (DESIGN.md section 3): stories260K under np 1 (tp 1), np 2 (tp 2) and
-// np 4 (tp 2 x dp 2), MEMIT + REVIVE on layers 1-2, v* split over dp, layer
-// statistics split over dp. Every rank compares its own shards with the
+// np 4 (tp 2 x dp 2) on layers 1-2: MEMIT + REVIVE, RECT, PRUNE and MEMIT with
+// RECT's mask as a filter; v* and layer statistics split over dp. Every rank compares its own shards with the
 // single-process result it computes itself. Skipped without the fixture.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "lib/edit/batch_edit.h"
 #include "lib/edit/memit_editor.h"
+#include "lib/edit/prune_editor.h"
+#include "lib/edit/rect_editor.h"
+#include "lib/edit/update_filter.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/revive_update_filter.h"
 #include "lib/spectral/protected_basis.h"
@@ -24,44 +27,84 @@ namespace {
 
 using revive::testing::world;
 
+// The editor and filters of one distributed-vs-serial comparison. RECT and
+// PRUNE are dense editors (the whole W gathered on each tp rank); the RECT mask
+// as a filter ranks across the shards without gathering.
+enum class Variant { kMemitRevive, kRect, kPrune, kMemitRectFilter };
+
+const char* variant_name(Variant v) {
+  switch (v) {
+    case Variant::kMemitRevive: return "MEMIT+REVIVE";
+    case Variant::kRect: return "RECT";
+    case Variant::kPrune: return "PRUNE";
+    case Variant::kMemitRectFilter: return "MEMIT+rect filter";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& edited_names() {
+  static const std::vector<std::string> names = {"model.layers.1.mlp.down_proj", "model.layers.2.mlp.down_proj"};
+  return names;
+}
+
+std::unique_ptr<Editor> make_editor(Variant v) {
+  const EditPreset& p = find_edit_preset("stories260k");
+  switch (v) {
+    case Variant::kRect: return std::make_unique<RectEditor>(p.rect());
+    case Variant::kPrune: {
+      PruneOptions o = p.prune();
+      o.log_base = 1.2;  // restrains earlier, so the test exercises the restraint
+      return std::make_unique<PruneEditor>(o);
+    }
+    default: return std::make_unique<MemitEditor>(p.memit());
+  }
+}
+
 struct EditedModel {
   std::unique_ptr<model::Transformer> model;
-  std::map<std::string, LayerStatistics> stats;
   BatchReport report;
 };
 
-EditedModel edit_once(const std::string& folder, const std::string& corpus, const model::Tokenizer& tok,
-                      sharding::Communicator& tp, sharding::Communicator* dp_or_null) {
-  const std::vector<std::string> names = {"model.layers.1.mlp.down_proj", "model.layers.2.mlp.down_proj"};
+EditedModel edit_once(Variant variant, const std::string& folder, const model::Tokenizer& tok,
+                      const std::map<std::string, LayerStatistics>& stats, sharding::Communicator& tp,
+                      sharding::Communicator* dp_or_null) {
   EditedModel out;
   out.model = model::load_model(folder, tp);
-  sharding::LocalCommunicator solo("solo-dp");
-  sharding::Communicator& dp = dp_or_null != nullptr ? *dp_or_null : solo;
-  out.stats = compute_layer_statistics(*out.model, tok, names, testing::stories_statistics(corpus, 60), dp);
-  MemitEditor editor(find_edit_preset("stories260k").memit());
-  for (const auto& n : names) editor.set_statistics(n, out.stats.at(n).second_moment);
+  std::unique_ptr<Editor> editor = make_editor(variant);
+  for (const auto& n : edited_names()) editor->set_statistics(n, stats.at(n).second_moment);
   EditPlan plan;
   plan.layers = {1, 2};
   plan.templates = {{"{}"}, {"One day. {}"}};
   plan.values = find_edit_preset("stories260k").values();
   plan.values.steps = 10;
-  BatchEditor be(*out.model, tok, editor, plan, dp_or_null);
+  BatchEditor be(*out.model, tok, *editor, plan, dp_or_null);
   std::vector<std::unique_ptr<spectral::ProtectedBasis>> bases;
   std::vector<std::unique_ptr<spectral::ReviveFilter>> filters;
-  for (const auto& n : names) {
-    spectral::SvdOptions o;
-    o.energy = 0.5;
-    bases.push_back(std::make_unique<spectral::ProtectedBasis>(
-        spectral::ProtectedBasis::compute(out.model->linear_weight(n), n, o)));
-    filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.back()));
+  for (const auto& n : edited_names()) {
     FilterPipeline fp;
-    fp.add(std::make_shared<ReviveUpdateFilter>(*filters.back()));
-    be.set_filters(n, fp);
+    const sharding::ShardedTensor& w = out.model->linear_weight(n);
+    if (variant == Variant::kMemitRevive) {
+      spectral::SvdOptions o;
+      o.energy = 0.5;
+      bases.push_back(std::make_unique<spectral::ProtectedBasis>(spectral::ProtectedBasis::compute(w, n, o)));
+      filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.back()));
+      fp.add(std::make_shared<ReviveUpdateFilter>(*filters.back()));
+    } else if (variant == Variant::kMemitRectFilter) {
+      fp.add(std::make_shared<RectMaskFilter>(0.2, w.spec().dim >= 0 ? &w.reduce_group() : nullptr));
+    }
+    if (!fp.empty()) be.set_filters(n, fp);
   }
   auto requests = testing::story_world_requests();
   requests.resize(7);  // uneven over dp 2
   out.report = be.apply(requests);
   return out;
+}
+
+std::map<std::string, LayerStatistics> statistics(const std::string& folder, const std::string& corpus,
+                                                  const model::Tokenizer& tok, sharding::Communicator& tp,
+                                                  sharding::Communicator& dp) {
+  const auto model = model::load_model(folder, tp);
+  return compute_layer_statistics(*model, tok, edited_names(), testing::stories_statistics(corpus, 60), dp);
 }
 
 TEST(BatchEditMpi, EveryShardEqualsTheSingleProcessEdit) {
@@ -73,24 +116,31 @@ TEST(BatchEditMpi, EveryShardEqualsTheSingleProcessEdit) {
   spec.tp = n == 4 ? 2 : n;
   spec.dp = n / spec.tp;
   sharding::ProcessGrid grid(world().split(0, world().rank(), "edit-grid"), spec);
-  const EditedModel dist = edit_once(folder, corpus, tok, grid.tp(), &grid.dp());
-
-  sharding::LocalCommunicator solo_tp("solo-tp");
-  const EditedModel ref = edit_once(folder, corpus, tok, solo_tp, nullptr);
-
-  for (const auto& [name, st] : ref.stats) {
-    const at::Tensor d = dist.stats.at(name).second_moment;
-    EXPECT_EQ(dist.stats.at(name).tokens, st.tokens);
+  sharding::LocalCommunicator solo_tp("solo-tp"), solo_dp("solo-dp");
+  const auto dist_stats = statistics(folder, corpus, tok, grid.tp(), grid.dp());
+  const auto ref_stats = statistics(folder, corpus, tok, solo_tp, solo_dp);
+  for (const auto& [name, st] : ref_stats) {
+    const at::Tensor d = dist_stats.at(name).second_moment;
+    EXPECT_EQ(dist_stats.at(name).tokens, st.tokens);
     EXPECT_LT((d - st.second_moment).abs().max().item<double>(), 1e-5 * st.second_moment.abs().max().item<double>());
   }
-  EXPECT_LT((dist.report.values.targets - ref.report.values.targets).abs().max().item<double>(),
-            1e-3 * ref.report.values.targets.abs().max().item<double>());
-  for (const std::string& name : {std::string("model.layers.1.mlp.down_proj"), std::string("model.layers.2.mlp.down_proj")}) {
-    const sharding::ShardedTensor& w = dist.model->linear_weight(name);
-    const at::Tensor full = ref.model->linear_weight(name).local();
-    const at::Tensor expect = w.spec().dim < 0 ? full : full.narrow(w.spec().dim, w.spec().offset, w.spec().length);
-    const double err = (w.local() - expect).abs().max().item<double>();
-    EXPECT_LT(err, 1e-4 * expect.abs().max().item<double>()) << name << " on world rank " << world().rank();
+
+  for (Variant v : {Variant::kMemitRevive, Variant::kRect, Variant::kPrune, Variant::kMemitRectFilter}) {
+    SCOPED_TRACE(variant_name(v));
+    const EditedModel dist = edit_once(v, folder, tok, dist_stats, grid.tp(), &grid.dp());
+    const EditedModel ref = edit_once(v, folder, tok, ref_stats, solo_tp, nullptr);
+    EXPECT_LT((dist.report.values.targets - ref.report.values.targets).abs().max().item<double>(),
+              1e-3 * ref.report.values.targets.abs().max().item<double>());
+    for (const std::string& name : edited_names()) {
+      const sharding::ShardedTensor& w = dist.model->linear_weight(name);
+      const at::Tensor full = ref.model->linear_weight(name).local();
+      const at::Tensor expect = w.spec().dim < 0 ? full : full.narrow(w.spec().dim, w.spec().offset, w.spec().length);
+      const double err = (w.local() - expect).abs().max().item<double>();
+      EXPECT_LT(err, 1e-4 * expect.abs().max().item<double>()) << name << " on world rank " << world().rank();
+      // The edit did something: the weight moved.
+      const at::Tensor before = model::load_model(folder, solo_tp)->linear_weight(name).local();
+      EXPECT_GT((full - before).abs().max().item<double>(), 1e-6) << name;
+    }
   }
 }
 
