@@ -5,7 +5,7 @@
 //   bench_rsvd [--sizes 4096x14336,8192x28672] [--k-frac 0.05] [--tau 0.5]
 //              [--power-iters 4] [--oversample -1] [--threads N]
 //              [--full-svd auto|on|off] [--layout row|column] [--seed S]
-//              [--device cpu|cuda]
+//              [--device cpu|cuda] [--compare on|off]
 //   mpirun -np 2 -x OMP_NUM_THREADS=1 bench_rsvd --threads 1 ...   (np 2 vs np 1)
 //
 // Prints one JSON document on rank 0. Accuracy of the randomized engine is
@@ -54,6 +54,7 @@ struct Config {
   int64_t oversample = -1;
   int threads = 0;
   std::string full_svd = "auto";  // auto: only when the matrix has <= 4096 rows and np == 1
+  bool compare = true;  // off: only the engines as auto runs them (np scaling runs)
   Layout layout = Layout::kRow;
   uint64_t seed = 1234;
   at::Device device = at::kCPU;
@@ -86,6 +87,10 @@ Config parse(int argc, char** argv) {
       c.oversample = std::stoll(value());
     } else if (a == "--threads") {
       c.threads = std::stoi(value());
+    } else if (a == "--compare") {
+      const std::string v = value();
+      if (v != "on" && v != "off") throw std::runtime_error("--compare is on or off");
+      c.compare = v == "on";
     } else if (a == "--full-svd") {
       c.full_svd = value();
     } else if (a == "--layout") {
@@ -180,7 +185,7 @@ int main(int argc, char** argv) {
   out["threads_per_rank"] = at::get_num_threads();
   out["layout"] = revive::sharding::to_string(cfg.layout);
   out["device"] = g_device.str();
-  const double rate = matmul_gflops(g_device.is_cuda() ? 8192 : 2048);
+  const double rate = matmul_gflops(g_device.is_cuda() ? 8192 : 4096);
   out["matmul_gflops_per_rank"] = rate;
   out["runs"] = nlohmann::ordered_json::array();
 
@@ -199,10 +204,11 @@ int main(int argc, char** argv) {
     sp::SvdOptions gram;
     gram.rsvd.rank = k;
     gram.engine = sp::SvdEngine::kGramEigen;
-    gram.gram_solver = sp::GramSolver::kFull;
+    gram.gram_solver = cfg.compare ? sp::GramSolver::kFull : sp::GramSolver::kAuto;
     sp::ShardedSvdResult exact;
     run["gram_eigen"]["time_s"] = timed(*world, [&] { exact = sp::truncated_svd(w, gram); });
-    if (both_solvers) {
+    run["gram_eigen"]["solver"] = sp::to_string(exact.gram_solver);
+    if (both_solvers && cfg.compare) {
       sp::SvdOptions top = gram;
       top.gram_solver = sp::GramSolver::kTopK;
       sp::ShardedSvdResult by_top;
@@ -236,7 +242,7 @@ int main(int argc, char** argv) {
         (w2 * cross.square().sum(1)).sum().item<double>() / w2.sum().item<double>();
     run["randomized"]["max_rel_err_s"] = ((approx.s - exact.s).abs() / exact.s).max().item<double>();
     // The other place for the power steps, for comparison.
-    {
+    if (cfg.compare) {
       sp::SvdOptions other = rnd;
       const bool on_gram = sp::choose_power_operator(rows, cols, rnd.rsvd) == sp::PowerOperator::kGram;
       other.rsvd.power_operator = on_gram ? sp::PowerOperator::kMatrix : sp::PowerOperator::kGram;
@@ -248,6 +254,7 @@ int main(int argc, char** argv) {
       run[name]["energy_captured"] = alt_captured.item<double>() / optimal;
     }
 
+    if (cfg.compare) {
     sp::SvdOptions energy;
     energy.energy = cfg.tau;
     energy.gram_solver = sp::GramSolver::kFull;
@@ -262,6 +269,7 @@ int main(int argc, char** argv) {
       sp::ShardedSvdResult by_top;
       run["gram_eigen_energy_top_k"]["time_s"] = timed(*world, [&] { by_top = sp::truncated_svd(w, top); });
       run["gram_eigen_energy_top_k"]["k"] = by_top.k;
+    }
     }
 
     // GEMM phases, timed alone: the sketch product (l columns) and the Gram.
@@ -290,7 +298,9 @@ int main(int argc, char** argv) {
       const double t_full = run["full_svd"]["time_s"].get<double>();
       run["randomized"]["speedup_vs_full"] = t_full / run["randomized"]["time_s"].get<double>();
       run["gram_eigen"]["speedup_vs_full"] = t_full / run["gram_eigen"]["time_s"].get<double>();
-      run["gram_eigen_energy"]["speedup_vs_full"] = t_full / run["gram_eigen_energy"]["time_s"].get<double>();
+      if (run.contains("gram_eigen_energy")) {
+        run["gram_eigen_energy"]["speedup_vs_full"] = t_full / run["gram_eigen_energy"]["time_s"].get<double>();
+      }
       for (const char* variant : {"gram_eigen_top_k", "gram_eigen_energy_top_k", "randomized_on_matrix", "randomized_on_gram"}) {
         if (run.contains(variant)) run[variant]["speedup_vs_full"] = t_full / run[variant]["time_s"].get<double>();
       }

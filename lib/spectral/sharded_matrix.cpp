@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "sharding/errors.h"
 
 namespace revive::spectral {
@@ -53,7 +55,15 @@ at::Tensor ShardedMatrix::apply_t(const at::Tensor& y) const {
 }
 
 double ShardedMatrix::frobenius_sq() const {
-  at::Tensor f = local.to(at::kDouble).square().sum().reshape({1});
+  // Exact f64 sum of squares, a block of rows at a time: converting the whole
+  // shard to f64 first cost 1.8 s on a 4096 x 14336 f32 matrix (2 cores),
+  // blocks of ~8 MiB 0.34 s (allocation and memory traffic, not flops).
+  const int64_t rows_per_block = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, local.size(1)));
+  at::Tensor f = at::zeros({1}, local.options().dtype(at::kDouble));
+  for (int64_t r = 0; r < local.size(0); r += rows_per_block) {
+    const at::Tensor block = local.narrow(0, r, std::min(rows_per_block, local.size(0) - r)).to(at::kDouble).reshape({-1});
+    f += at::dot(block, block);
+  }
   sum_over(group, f);
   return f.item<double>();
 }
