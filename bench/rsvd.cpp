@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
     }
 
     // GEMM phases, timed alone: the sketch product (l columns) and the Gram.
-    const int64_t l = std::min(rank_full, k + (cfg.oversample < 0 ? std::max<int64_t>(10, k) : cfg.oversample));
+    const int64_t l = sp::sketch_width(rows, cols, rnd.rsvd);
     const at::Tensor x = at::randn({a.col_count(), l}, at::TensorOptions().device(g_device));
     const double t_sketch = timed(*world, [&] { a.apply(x); });
     const double sketch_flops = 2.0 * rows * cols * l / world->size();

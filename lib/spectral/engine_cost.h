@@ -20,6 +20,10 @@ inline constexpr double kEighGemmEquivalent = 23.0;
 
 EngineCost estimate_cost(int64_t rows, int64_t cols, const RsvdOptions& opts);
 
+// l = k + p columns of the sketch (p = max(10, k) when opts.oversample < 0),
+// at most min(rows, cols): the one rule for both engines' sketches.
+int64_t sketch_width(int64_t rows, int64_t cols, const RsvdOptions& opts);
+
 // kAuto resolved for a rows x cols matrix (svd_options.h); a forced operator is
 // returned unchanged.
 PowerOperator choose_power_operator(int64_t rows, int64_t cols, const RsvdOptions& opts);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/spectral/engine_cost.h"
 #include "lib/spectral/sketch_matrix.h"
 #include "lib/spectral/svd_engines.h"
 #include "revive/config.h"
@@ -76,8 +77,7 @@ at::Tensor gram_times(const at::Tensor& g, const at::Tensor& q, sharding::Commun
 // f64 rate; the iteration only needs the subspace).
 GramEigen gram_subspace(const at::Tensor& g, sharding::Communicator* group, int64_t k, const RsvdOptions& opts) {
   const int64_t n = g.size(0);
-  const int64_t p = opts.oversample < 0 ? std::max<int64_t>(10, k) : opts.oversample;
-  const int64_t l = std::min(k + p, n);
+  const int64_t l = sketch_width(n, n, opts);
   // Omega on the host from (seed, index) like the A-side sketch, so every rank and device agrees.
   at::Tensor q = gaussian_sketch_rows(opts.seed, 0, n, l).to(g.device(), g.scalar_type());
   for (int i = 0; i <= opts.power_iters; ++i) {
@@ -179,10 +179,6 @@ SvdFactors gram_eigen_whole_or_split(const ShardedMatrix& a, bool over_rows, con
   }
   return f;
 }
-
-}  // namespace
-
-namespace {
 
 // The Gram of the smaller side: a sum of local products when A is split on the
 // other side; when the split side is the smaller one (unusual for Megatron

@@ -31,8 +31,7 @@ SvdFactors randomized_svd(const ShardedMatrix& a, const RsvdOptions& opts) {
                                              std::to_string(full_rank) + "]");
   REVIVE_CHECK(opts.power_iters >= 0, "randomized_svd: negative power_iters");
   if (choose_power_operator(a.rows, a.cols, opts) == PowerOperator::kGram) return gram_subspace_svd(a, opts);
-  const int64_t p = opts.oversample < 0 ? std::max<int64_t>(10, k) : opts.oversample;
-  const int64_t l = std::min(k + p, full_rank);
+  const int64_t l = sketch_width(a.rows, a.cols, opts);
 
   // Omega (n x l): this rank generates the rows matching its columns of A (on
   // the host, so CPU and GPU runs sketch with the same Omega).
