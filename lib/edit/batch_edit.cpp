@@ -3,9 +3,12 @@
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <numeric>
 
 #include "lib/edit/distributed_solve.h"
 #include "lib/edit/edit_keys.h"
@@ -28,42 +31,90 @@ sharding::Range batch_share(int64_t n, sharding::Communicator* dp) {
 }
 
 // v* for the whole batch: each dp rank optimises its share, results gathered in
-// request order.
+// request order. Requests that share a delta (value_groups) are optimised
+// together, so the shares are cut at group boundaries of the batch ordered by
+// group: the result is the same for every dp size.
 ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
                          const std::vector<data::EditRequest>& batch, int64_t layer, const EditPlan& plan,
                          sharding::Communicator* dp) {
+  if (dp == nullptr || dp->size() == 1) return compute_values(model, tok, batch, layer, plan.templates, plan.values);
   const int64_t n = static_cast<int64_t>(batch.size());
-  const auto [begin, count] = batch_share(n, dp);
+  const std::vector<int64_t> group = value_groups(tok, batch, plan.templates, plan.values);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return group[static_cast<size_t>(a)] < group[static_cast<size_t>(b)]; });
+  // First position >= x that starts a group.
+  auto group_start = [&](int64_t x) {
+    while (x > 0 && x < n && group[static_cast<size_t>(order[static_cast<size_t>(x)])] ==
+                                 group[static_cast<size_t>(order[static_cast<size_t>(x - 1)])]) {
+      ++x;
+    }
+    return x;
+  };
+  const auto [share_begin, share_count] = batch_share(n, dp);
+  const int64_t begin = group_start(share_begin);
+  const int64_t count = group_start(share_begin + share_count) - begin;
   const int64_t hidden = model.config().hidden_size;
   const at::ScalarType acc = compute_dtype(model.dtype());
   ValueResult mine;
   if (count > 0) {
-    const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
+    std::vector<data::EditRequest> part;
+    for (int64_t j = begin; j < begin + count; ++j) part.push_back(batch[static_cast<size_t>(order[static_cast<size_t>(j)])]);
     mine = compute_values(model, tok, part, layer, plan.templates, plan.values);
   } else {
     mine.targets = at::zeros({hidden, 0}, acc);
     mine.initial = at::zeros({hidden, 0}, acc);
   }
-  if (dp == nullptr || dp->size() == 1) return mine;
   sharding::AllGatherOptions cols;
   cols.dim = 1;
-  ValueResult all;
-  all.targets = dp->all_gather(mine.targets.cpu().contiguous(), cols).to(mine.targets.device());
-  all.initial = dp->all_gather(mine.initial.cpu().contiguous(), cols).to(mine.initial.device());
   at::Tensor stats = at::zeros({3, count}, at::kDouble);
   for (int64_t i = 0; i < count; ++i) {
     stats[0][i] = mine.final_loss[static_cast<size_t>(i)];
     stats[1][i] = mine.target_prob[static_cast<size_t>(i)];
     stats[2][i] = static_cast<double>(mine.steps[static_cast<size_t>(i)]);
   }
+  // Gathered in group order; column j belongs to request order[j].
+  const at::Tensor targets = dp->all_gather(mine.targets.cpu().contiguous(), cols);
+  const at::Tensor initial = dp->all_gather(mine.initial.cpu().contiguous(), cols);
   const at::Tensor gathered = dp->all_gather(stats, cols);
-  for (int64_t i = 0; i < gathered.size(1); ++i) {
-    all.final_loss.push_back(gathered[0][i].item<double>());
-    all.target_prob.push_back(gathered[1][i].item<double>());
-    all.steps.push_back(static_cast<int64_t>(gathered[2][i].item<double>()));
+  const at::Tensor back = at::empty({n}, at::kLong);
+  for (int64_t j = 0; j < n; ++j) back[order[static_cast<size_t>(j)]] = j;
+  ValueResult all;
+  all.targets = targets.index_select(1, back).to(mine.targets.device());
+  all.initial = initial.index_select(1, back).to(mine.initial.device());
+  const at::Tensor in_order = gathered.index_select(1, back);
+  for (int64_t i = 0; i < n; ++i) {
+    all.final_loss.push_back(in_order[0][i].item<double>());
+    all.target_prob.push_back(in_order[1][i].item<double>());
+    all.steps.push_back(static_cast<int64_t>(in_order[2][i].item<double>()));
   }
   return all;
 }
+
+// Puts the given weights into the model's edited layers for its lifetime and the
+// current ones back afterwards, also when an exception leaves the scope.
+class SwappedWeights {
+ public:
+  SwappedWeights(model::Transformer& model, const std::map<std::string, at::Tensor>& weights) : model_(model) {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, w] : weights) {
+      at::Tensor local = model_.linear_weight(name).local();
+      saved_[name] = local.clone();
+      local.copy_(w);
+    }
+  }
+  ~SwappedWeights() {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, w] : saved_) model_.linear_weight(name).local().copy_(w);
+  }
+  SwappedWeights(const SwappedWeights&) = delete;
+  SwappedWeights& operator=(const SwappedWeights&) = delete;
+
+ private:
+  model::Transformer& model_;
+  std::map<std::string, at::Tensor> saved_;
+};
 
 // Columns [d, n] computed by `part(begin, count)` on each dp rank's share of the
 // n requests and all-gathered in request order (keys and block outputs: each
@@ -150,7 +201,12 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   const int64_t last = plan_.layers.back();
 
   auto t = std::chrono::steady_clock::now();
-  report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
+  if (plan_.rewind_values) {
+    const SwappedWeights rewound(model_, originals_);
+    report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
+  } else {
+    report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
+  }
   report.seconds_values = batch_seconds_since(t);
   const at::Tensor& zs = report.values.targets;
 

@@ -43,6 +43,10 @@ struct EditPlan {
   ContextTemplates templates = {{"{}"}};
   ValueOptions values;
   int64_t forward_batch = 64;             // sequences per forward pass for keys
+  // NSE's weights rewinding: v* is optimised on the model with the edited layers'
+  // ORIGINAL weights, so later batches' targets do not inherit the drift of earlier
+  // edits; the residual is still taken against the current model.
+  bool rewind_values = false;
 };
 
 struct LayerEditReport {

@@ -4,10 +4,9 @@
 //
 // The method has three parts:
 //  (a) weights rewinding for value computation: v* is optimised on the model with
-//      the ORIGINAL weights of the edited layers. That happens in the value
-//      optimisation, not here: the caller must compute the residual R from values
-//      obtained with W0 restored in the edited layers (and the keys on the
-//      current model), then hand R and K over as usual.
+//      the ORIGINAL weights of the edited layers, the residual taken against the
+//      current model. That is the value step, not update math: BatchEditor does it
+//      when EditPlan::rewind_values is set (`revive edit --editor nse` sets it).
 //  (b) neuron selection + neuron-level update: only the FFN neurons (coordinates
 //      of the key, i.e. columns of W_out) that the batch activates most are
 //      updated. Implemented here: for each key k_j, the neurons sorted by |k_ij|

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "lib/edit/edit_prompts.h"
 #include "lib/edit/editor.h"
@@ -28,6 +29,30 @@ struct ValueRow {
 };
 
 }  // namespace
+
+std::vector<int64_t> value_groups(const model::Tokenizer& tokenizer, const std::vector<data::EditRequest>& requests,
+                                  const ContextTemplates& templates, const ValueOptions& options) {
+  const bool use_kl = !options.kl_prompt.empty() && options.kl_factor != 0.0;
+  std::map<std::vector<int64_t>, int64_t> seen;
+  std::vector<int64_t> group;
+  group.reserve(requests.size());
+  for (const data::EditRequest& r : requests) {
+    // Every token the fact token sees, in each row of the request's loss.
+    std::vector<int64_t> key;
+    auto add = [&](const SubjectPrompt& p) {
+      key.insert(key.end(), p.ids.begin(), p.ids.begin() + p.subject_pos + 1);
+      key.push_back(-1);
+    };
+    for (const auto& contexts : templates) {
+      for (const std::string& context : contexts) {
+        add(encode_subject_prompt(tokenizer, context, r.prompt_template, r.subject, options.fact_token));
+      }
+    }
+    if (use_kl) add(encode_subject_prompt(tokenizer, "{}", options.kl_prompt, r.subject, options.fact_token));
+    group.push_back(seen.emplace(std::move(key), static_cast<int64_t>(seen.size())).first->second);
+  }
+  return group;
+}
 
 ValueResult compute_values(model::Transformer& model, const model::Tokenizer& tokenizer,
                            const std::vector<data::EditRequest>& requests, int64_t layer,
@@ -77,6 +102,13 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     }
   }
 
+  const std::vector<int64_t> group = value_groups(tokenizer, requests, templates, options);
+  std::vector<int64_t> group_first;  // first request of each group
+  for (int64_t i = 0; i < n; ++i) {
+    if (group[static_cast<size_t>(i)] == static_cast<int64_t>(group_first.size())) group_first.push_back(i);
+  }
+  const int64_t num_groups = static_cast<int64_t>(group_first.size());
+
   std::vector<std::vector<int64_t>> seqs;
   std::vector<model::TokenPos> delta_at;
   std::vector<int64_t> delta_request;
@@ -114,6 +146,9 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   tgt_ids = tgt_ids.to(device);
   tgt_mask = tgt_mask.to(device);
   const at::Tensor row_request = at::tensor(delta_request, at::kLong).to(device);
+  const at::Tensor request_group = at::tensor(group, at::kLong).to(device);
+  const at::Tensor group_size =
+      at::zeros({num_groups}, at::TensorOptions().dtype(acc)).index_add_(0, request_group.cpu(), at::ones({n}, acc)).to(device);
   const at::Tensor rewrite_request = row_request.narrow(0, 0, num_rewrite_rows);
   const at::Tensor kl_rows = at::arange(num_rewrite_rows, static_cast<int64_t>(rows.size()), at::kLong).to(device);
   at::Tensor kl_pos = at::zeros({use_kl ? n : 0}, at::kLong);
@@ -125,11 +160,12 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
                                                       rows[static_cast<size_t>(first_row[static_cast<size_t>(i)])].subject_pos});
 
   const int64_t hidden = model.config().hidden_size;
-  at::Tensor delta = at::zeros({n, hidden}, at::TensorOptions().dtype(acc).device(device)).set_requires_grad(true);
+  at::Tensor delta =
+      at::zeros({num_groups, hidden}, at::TensorOptions().dtype(acc).device(device)).set_requires_grad(true);
   torch::optim::Adam opt(std::vector<at::Tensor>{delta}, torch::optim::AdamOptions(options.lr));
 
   at::Tensor z0, kl_init, max_norm;
-  std::vector<bool> active(static_cast<size_t>(n), true);
+  std::vector<bool> active(static_cast<size_t>(num_groups), true);
   ValueResult result;
   result.final_loss.assign(static_cast<size_t>(n), 0.0);
   result.target_prob.assign(static_cast<size_t>(n), 0.0);
@@ -138,14 +174,14 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   for (int64_t step = 0; step < options.steps; ++step) {
     model::Hooks hooks;
     const size_t init_idx = hooks.capture_block_output(layer, init_at);
-    hooks.add_to_block_output(layer, delta_at, delta.index_select(0, row_request));
+    hooks.add_to_block_output(layer, delta_at, delta.index_select(0, request_group.index_select(0, row_request)));
     model::ForwardOptions fwd;
     fwd.attention_mask = mask;
     fwd.hooks = &hooks;
     const at::Tensor logits = model.forward(ids, fwd);
     if (!z0.defined()) {
       z0 = hooks.block_output(init_idx).detach().to(acc);
-      max_norm = z0.norm(2, {1}) * options.clamp_norm_factor;
+      max_norm = z0.index_select(0, at::tensor(group_first, at::kLong).to(device)).norm(2, {1}) * options.clamp_norm_factor;
     }
     const at::Tensor logp = at::log_softmax(logits.to(acc), -1);
 
@@ -163,22 +199,29 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
       if (!kl_init.defined()) kl_init = kl_logp.detach().clone();
       kl = options.kl_factor * (kl_logp.exp() * (kl_logp - kl_init)).sum(1);
     }
-    const at::Tensor wd = options.weight_decay * delta.norm(2, {1}) / z0.norm(2, {1}).pow(2);
+    const at::Tensor request_delta = delta.index_select(0, request_group);
+    const at::Tensor wd = options.weight_decay * request_delta.norm(2, {1}) / z0.norm(2, {1}).pow(2);
     const at::Tensor loss = nll + kl + wd;
+    // A group's loss is the mean of its requests' (a singleton's is its own).
+    const at::Tensor group_loss = at::zeros({num_groups}, loss.options()).index_add(0, request_group, loss) / group_size;
 
     const at::Tensor loss_cpu = loss.detach().to(at::kDouble).cpu();
+    const at::Tensor group_loss_cpu = group_loss.detach().to(at::kDouble).cpu();
     const at::Tensor nll_cpu = nll.detach().to(at::kDouble).cpu();
-    at::Tensor active_mask = at::zeros({n}, loss.options());
-    bool any_active = false;
     for (int64_t i = 0; i < n; ++i) {
-      if (!active[static_cast<size_t>(i)]) continue;
+      if (!active[static_cast<size_t>(group[static_cast<size_t>(i)])]) continue;
       result.final_loss[static_cast<size_t>(i)] = loss_cpu[i].item<double>();
       result.target_prob[static_cast<size_t>(i)] = std::exp(-nll_cpu[i].item<double>());
       result.steps[static_cast<size_t>(i)] = step;
-      if (loss_cpu[i].item<double>() < options.early_stop_loss) {
-        active[static_cast<size_t>(i)] = false;
+    }
+    at::Tensor active_mask = at::zeros({num_groups}, loss.options());
+    bool any_active = false;
+    for (int64_t g = 0; g < num_groups; ++g) {
+      if (!active[static_cast<size_t>(g)]) continue;
+      if (group_loss_cpu[g].item<double>() < options.early_stop_loss) {
+        active[static_cast<size_t>(g)] = false;
       } else {
-        active_mask[i] = 1.0;
+        active_mask[g] = 1.0;
         any_active = true;
       }
     }
@@ -187,7 +230,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
 
     const at::Tensor frozen = delta.detach().clone();
     opt.zero_grad();
-    (loss * active_mask).sum().backward();
+    (group_loss * active_mask).sum().backward();
     opt.step();
     {
       at::NoGradGuard no_grad;
@@ -199,10 +242,10 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     }
   }
   for (int64_t i = 0; i < n; ++i) {
-    if (active[static_cast<size_t>(i)]) result.steps[static_cast<size_t>(i)] = options.steps - 1;
+    if (active[static_cast<size_t>(group[static_cast<size_t>(i)])]) result.steps[static_cast<size_t>(i)] = options.steps - 1;
   }
   result.initial = z0.t().contiguous();
-  result.targets = (z0 + delta.detach()).t().contiguous();
+  result.targets = (z0 + delta.detach().index_select(0, request_group)).t().contiguous();
   return result;
 }
 

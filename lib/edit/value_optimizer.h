@@ -11,12 +11,19 @@
 // step, and early stop once loss_i < early_stop_loss. v*_i = z0_i + delta_i, where
 // z0_i is the block output at the subject of the first template.
 //
-// Batched (DESIGN.md section 4): all requests' deltas are rows of one [n, hidden]
-// parameter and every forward/backward pass runs all requests' sequences. Each
-// request's loss depends on its own delta only, so the summed loss gives every
-// row exactly its own gradient, and Adam is element-wise: the result equals n
-// separate optimisations. A request that stops early is frozen (its row restored
-// after each later step), as if its own loop had ended.
+// Requests whose fact token sees the same tokens in every row (same subject and
+// text before it, e.g. "Tom had a pet" and "Tom's favorite color was") have one
+// key and one z0. MEMIT's separate targets there conflict - the least-squares
+// update can only average them (measured on stories260K: 30-45% of the targets
+// reached) - so such requests share one delta, optimised on the mean of their
+// losses. Distinct subjects are unaffected.
+//
+// Batched (DESIGN.md section 4): the deltas of all groups are rows of one
+// [groups, hidden] parameter and every forward/backward pass runs all requests'
+// sequences. Each group's loss depends on its own delta only, so the summed loss
+// gives every row exactly its own gradient, and Adam is element-wise: the result
+// equals separate optimisations. A group that stops early is frozen (its row
+// restored after each later step), as if its own loop had ended.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -52,6 +59,11 @@ struct ValueResult {
   std::vector<double> target_prob;   // per request: exp(-mean NLL) at that step
   std::vector<int64_t> steps;        // per request: Adam updates applied to its delta
 };
+
+// Group index of each request (0, 1, ... in order of first appearance): equal
+// for requests that share a delta (see above).
+std::vector<int64_t> value_groups(const model::Tokenizer& tokenizer, const std::vector<data::EditRequest>& requests,
+                                  const ContextTemplates& templates, const ValueOptions& options);
 
 ValueResult compute_values(model::Transformer& model, const model::Tokenizer& tokenizer,
                            const std::vector<data::EditRequest>& requests, int64_t layer,

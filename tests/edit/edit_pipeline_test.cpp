@@ -134,6 +134,46 @@ TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
   }
 }
 
+TEST(EditPipeline, RequestsSharingASubjectShareOneDelta) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  auto request = [](const std::string& prompt, const std::string& subject, const std::string& target_new) {
+    data::EditRequest r;
+    r.prompt_template = prompt;
+    r.subject = subject;
+    r.target_new = target_new;
+    r.target_true = "dog";
+    return r;
+  };
+  const data::EditRequest a = request("{} had a pet", "Tom", "cat");
+  const data::EditRequest b = request("{}'s favorite color was", "Tom", "blue");
+  const data::EditRequest c = request("{} had a pet", "Lily", "bird");
+  const ContextTemplates templates = {{"{}"}, {"One day. {}"}};
+  ValueOptions o;
+  o.steps = 8;
+  o.early_stop_loss = 0;
+  // "Tom" is the fact token of a and b with the same tokens before it: one key.
+  EXPECT_EQ(value_groups(tok, {a, b, c}, templates, o), (std::vector<int64_t>{0, 0, 1}));
+  ValueOptions at_last = o;
+  at_last.fact_token = FactToken::kLast;  // keys at the prompts' last tokens differ
+  EXPECT_EQ(value_groups(tok, {a, b, c}, templates, at_last), (std::vector<int64_t>{0, 1, 2}));
+
+  const ValueResult abc = compute_values(*m, tok, {a, b, c}, 2, templates, o);
+  const ValueResult ab = compute_values(*m, tok, {a, b}, 2, templates, o);
+  const ValueResult only_a = compute_values(*m, tok, {a}, 2, templates, o);
+  const ValueResult only_c = compute_values(*m, tok, {c}, 2, templates, o);
+  EXPECT_LT(pipeline_rel(abc.targets.select(1, 0), abc.targets.select(1, 1)), 1e-6);
+  EXPECT_LT(pipeline_rel(abc.targets.select(1, 0), ab.targets.select(1, 0)), 1e-4);  // groups independent
+  EXPECT_LT(pipeline_rel(abc.targets.select(1, 2), only_c.targets.select(1, 0)), 1e-4);
+  // The shared delta serves both targets, so it is not a's own.
+  EXPECT_GT(pipeline_rel(ab.targets.select(1, 0), only_a.targets.select(1, 0)), 1e-3);
+  // Each request reports its own loss and probability under the shared delta.
+  EXPECT_NE(ab.target_prob[0], ab.target_prob[1]);
+  EXPECT_EQ(ab.steps[0], ab.steps[1]);
+}
+
 TEST(EditPipeline, LayerStatisticsEqualDirectSecondMomentAndAreCachedAndResumable) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
