@@ -1,9 +1,15 @@
 // bench_edit: editing throughput on a real model (default stories260K from
-// ../shared/data or $REVIVE_TEST_DATA) with a request file: edits/s of the whole
-// batch edit (v*, keys, MEMIT solve, write) at several batch sizes, and the
-// ratio of batched v* optimisation to the one-request-at-a-time loop of MEMIT's
-// own code, measured in the same run. Prints one JSON object.
+// ../shared/data or $REVIVE_TEST_DATA) with a request file, all measured in one
+// run and printed as one JSON object:
+//  - the ratio of batched v* optimisation to the one-request-at-a-time loop of
+//    MEMIT's own code;
+//  - edits/s of the whole batch edit (v*, keys, MEMIT solve, write) at several
+//    batch sizes;
+//  - edits/s of every editor with and without the REVIVE filter, and REVIVE's
+//    share of the batch time (its filter step over the whole batch edit; the
+//    bases are computed once per run and reported apart).
 //   bench_edit --requests FILE [--model DIR] [--corpus FILE] [--requests-n N] [--batches 1,10,50]
+//              [--editors memit,alphaedit,...] [--editor-requests N] [--editor-batch B] [--v-steps S] [--tau T]
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -11,18 +17,24 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "lib/data/request_files.h"
 #include "lib/edit/batch_edit.h"
+#include "lib/edit/editor_factory.h"
 #include "lib/edit/layer_statistics.h"
 #include "lib/edit/memit_editor.h"
 #include "lib/edit/presets.h"
+#include "lib/edit/revive_update_filter.h"
 #include "lib/edit/value_optimizer.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
+#include "lib/spectral/protected_basis.h"
+#include "lib/spectral/revive_filter.h"
 #include "sharding/comm/local_communicator.h"
 
 namespace {
@@ -41,7 +53,10 @@ int main(int argc, char** argv) {
   const std::string data = env != nullptr ? env : "../shared/data";
   std::string model_dir = data + "/stories260K-hf", corpus = data + "/text_corpora/tinystories_head_2MiB.txt";
   std::string requests_file, batches_arg = "1,10,50", preset_name = "stories260k";
-  size_t n = 50;
+  std::string editors_arg;
+  size_t n = 50, editor_n = 20, editor_batch = 10;
+  int64_t v_steps = 0;  // 0: the preset's
+  double tau = 0.5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--model") model_dir = v;
@@ -50,6 +65,11 @@ int main(int argc, char** argv) {
     else if (a == "--requests-n") n = std::stoul(v);
     else if (a == "--batches") batches_arg = v;
     else if (a == "--preset") preset_name = v;
+    else if (a == "--editors") editors_arg = v;
+    else if (a == "--editor-requests") editor_n = std::stoul(v);
+    else if (a == "--editor-batch") editor_batch = std::stoul(v);
+    else if (a == "--v-steps") v_steps = std::stol(v);
+    else if (a == "--tau") tau = std::stod(v);
     else {
       std::cerr << "bench_edit: unknown option " << a << "\n";
       return 2;
@@ -79,6 +99,8 @@ int main(int argc, char** argv) {
     out["requests"] = requests.size();
     out["threads"] = at::get_num_threads();
     edit::ValueOptions vo = preset.values();
+    if (v_steps > 0) vo.steps = v_steps;
+    out["v_steps"] = vo.steps;
     const int64_t last = preset.layers.back();
     // v*: one request at a time (MEMIT's loop) vs all together.
     const double t_loop = bench_seconds([&] {
@@ -108,6 +130,74 @@ int main(int argc, char** argv) {
         }
       });
       out["memit_edits_per_s"][item] = static_cast<double>(requests.size()) / t;
+    }
+
+    // Every editor, without and with REVIVE, on the same requests and batches.
+    std::vector<std::string> editors;
+    {
+      std::stringstream es(editors_arg);
+      while (std::getline(es, item, ',')) editors.push_back(item);
+      if (editors.empty()) editors = edit::editor_names();
+    }
+    const std::vector<data::EditRequest> editor_requests(
+        requests.begin(), requests.begin() + static_cast<long>(std::min(editor_n, requests.size())));
+    std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
+    std::map<std::string, std::unique_ptr<spectral::ReviveFilter>> revive;
+    const double t_bases = bench_seconds([&] {
+      for (const auto& nm : names) {
+        spectral::SvdOptions so_basis;
+        so_basis.energy = tau;
+        bases[nm] = std::make_unique<spectral::ProtectedBasis>(
+            spectral::ProtectedBasis::compute(model->linear_weight(nm), nm, so_basis));
+        revive[nm] = std::make_unique<spectral::ReviveFilter>(*bases[nm]);
+      }
+    });
+    out["revive"] = {{"tau", tau}, {"basis_seconds", t_bases}};
+    for (const auto& nm : names) out["revive"]["k"][nm] = bases.at(nm)->k();
+    out["editor_requests"] = editor_requests.size();
+    out["editor_batch"] = editor_batch;
+    for (const std::string& name : editors) {
+      double plain_rate = 0;
+      for (const bool with_revive : {false, true}) {
+        auto fresh = model::load_model(model_dir, tp);
+        auto editor = edit::make_editor(name, preset, "--editors");
+        for (const auto& nm : names) editor->set_statistics(nm, stats.at(nm).second_moment);
+        edit::EditPlan plan;
+        plan.layers.assign(preset.layers.begin(), preset.layers.end());
+        plan.values = vo;
+        plan.rewind_values = name == "nse";  // as `revive edit --editor nse`
+        if (name == "nse") plan.iterations = preset.nse_iterations();
+        edit::BatchEditor be(*fresh, tok, *editor, plan);
+        if (with_revive) {
+          for (const auto& nm : names) {
+            edit::FilterPipeline fp;
+            fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive.at(nm)));
+            be.set_filters(nm, fp);
+          }
+        }
+        double filter = 0, batch_total = 0, values = 0;
+        const double t = bench_seconds([&] {
+          for (size_t s0 = 0; s0 < editor_requests.size(); s0 += editor_batch) {
+            const std::vector<data::EditRequest> batch(
+                editor_requests.begin() + static_cast<long>(s0),
+                editor_requests.begin() + static_cast<long>(std::min(editor_requests.size(), s0 + editor_batch)));
+            const edit::BatchReport r = be.apply(batch);
+            for (const auto& lr : r.layers) filter += lr.seconds_filter;
+            batch_total += r.seconds_total;
+            values += r.seconds_values;
+          }
+        });
+        const double rate = static_cast<double>(editor_requests.size()) / t;
+        nlohmann::json j = {{"edits_per_s", rate}, {"values_share", values / batch_total}};
+        if (with_revive) {
+          j["revive_share"] = filter / batch_total;
+          j["slowdown_vs_unfiltered"] = plain_rate / rate;
+        } else {
+          plain_rate = rate;
+        }
+        out["editors"][name][with_revive ? "revive" : "none"] = j;
+        std::cerr << "bench_edit: " << name << (with_revive ? " + revive" : "") << " " << rate << " edits/s\n";
+      }
     }
     std::cout << out.dump() << std::endl;
   } catch (const std::exception& e) {

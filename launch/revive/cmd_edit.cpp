@@ -18,6 +18,7 @@
 #include "lib/data/request_files.h"
 #include "lib/data/text_corpus.h"
 #include "lib/edit/batch_edit.h"
+#include "lib/edit/editor_factory.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/context_templates.h"
 #include "lib/edit/revive_update_filter.h"
@@ -31,16 +32,6 @@
 
 namespace revive::cli {
 namespace {
-
-std::unique_ptr<edit::Editor> make_editor(const std::string& name, const edit::EditPreset& p) {
-  if (name == "memit") return std::make_unique<edit::MemitEditor>(p.memit());
-  if (name == "alphaedit") return std::make_unique<edit::AlphaEditEditor>(p.alphaedit());
-  if (name == "emmet") return std::make_unique<edit::EmmetEditor>(p.emmet());
-  if (name == "nse") return std::make_unique<edit::NseEditor>(p.nse());
-  if (name == "rect") return std::make_unique<edit::RectEditor>(p.rect());
-  if (name == "prune") return std::make_unique<edit::PruneEditor>(p.prune());
-  throw InputError("--editor", "", "'" + name + "' is not one of memit, alphaedit, emmet, nse, rect, prune");
-}
 
 // n items spread evenly over v (all of them when n >= |v|, none when n == 0).
 std::vector<data::EditRequest> edit_sample(const std::vector<data::EditRequest>& v, size_t n) {
@@ -85,8 +76,19 @@ Command edit_command() {
         ("clamp-norm-factor", po::value<double>(), "v* delta norm bound, x the original's norm (default: the preset's)")
         ("kl-factor", po::value<double>(), "weight of the v* KL term (default: the preset's)")
         ("mom2-update-weight", po::value<double>(), "MEMIT-family lambda on the statistics (default: the preset's)")
+        ("nullspace-threshold", po::value<double>(),
+         "AlphaEdit: eigenvalues of the statistics below this span the preserved null space (default: the preset's)")
+        ("alphaedit-l2", po::value<double>(), "AlphaEdit: L2 regulariser of its solve (default: the preset's)")
         ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)")
-        ("fact-token", po::value<std::string>(), "subject_last or last: where keys are read (default: the preset's)");
+        ("fact-token", po::value<std::string>(), "subject_last or last: where keys are read (default: the preset's)")
+        ("rewind-values", po::value<std::string>()->default_value("auto"),
+         "optimise v* on the edited layers' original weights (NSE's weights rewinding): auto (on for nse), on, off")
+        ("iterative-editing", po::value<std::string>()->default_value("auto"),
+         "edit the layers again while a request's output is between alpha and the upper bound away from v* (NSE): "
+         "auto (on for nse), on, off")
+        ("max-iterations", po::value<int64_t>(), "iterative editing: measurements (passes = this - 1; default: the preset's)")
+        ("iteration-alpha", po::value<double>(), "iterative editing: a request is done within this distance (default: the preset's)")
+        ("iteration-upper-bound", po::value<double>(), "iterative editing: a request is given up beyond this distance (default: the preset's)");
     po::options_description v("Evaluation during the run");
     v.add_options()
         ("eval-edited", po::value<size_t>()->default_value(200), "edited requests evaluated per record (0: none)")
@@ -117,7 +119,9 @@ Command edit_command() {
 
     const std::string editor_name = vm["editor"].as<std::string>();
     if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
-    std::unique_ptr<edit::Editor> editor = make_editor(editor_name, s.preset);
+    if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
+    if (vm.count("alphaedit-l2")) s.preset.alphaedit_l2 = vm["alphaedit-l2"].as<double>();
+    std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
     const auto stats = s.statistics(vm);
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
 
@@ -138,6 +142,19 @@ Command edit_command() {
     if (vm.count("kl-factor")) plan.values.kl_factor = vm["kl-factor"].as<double>();
     plan.values.kl_prompt = vm["kl-prompt"].as<std::string>();
     if (vm.count("fact-token")) plan.values.fact_token = edit::parse_fact_token(vm["fact-token"].as<std::string>());
+    // auto|on|off switches whose auto means "on for NSE".
+    auto nse_switch = [&](const std::string& option) {
+      const std::string v = vm[option].as<std::string>();
+      if (v != "auto" && v != "on" && v != "off") throw InputError("--" + option, "", "'" + v + "' is not auto, on or off");
+      return v == "on" || (v == "auto" && editor_name == "nse");
+    };
+    plan.rewind_values = nse_switch("rewind-values");
+    if (nse_switch("iterative-editing")) {
+      plan.iterations = s.preset.nse_iterations();
+      if (vm.count("max-iterations")) plan.iterations.max_iterations = vm["max-iterations"].as<int64_t>();
+      if (vm.count("iteration-alpha")) plan.iterations.alpha = vm["iteration-alpha"].as<double>();
+      if (vm.count("iteration-upper-bound")) plan.iterations.upper_bound = vm["iteration-upper-bound"].as<double>();
+    }
     edit::ContextTemplateOptions cto;
     cto.per_prefix = vm["context-templates"].as<int64_t>();
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);

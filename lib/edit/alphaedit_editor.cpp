@@ -28,7 +28,7 @@ void AlphaEditEditor::set_statistics(const std::string& layer, const at::Tensor&
   int64_t dim = 0;
   const auto dtype = compute_dtype(second_moment.scalar_type());
   p_[layer] = null_space_projector(second_moment, opts_.nullspace_threshold, &dim).to(dtype);
-  cache_[layer] = at::zeros_like(p_[layer]);
+  cache_.add_layer(layer, p_[layer].size(0), dtype);
   null_dim_[layer] = dim;
 }
 
@@ -37,51 +37,24 @@ at::Tensor AlphaEditEditor::solve_keys(const std::string& layer, const at::Tenso
   check_keys(name(), layer, keys, p_stored.size(0));
   const at::Tensor p = p_stored.to(at::kDouble), k = keys.to(at::kDouble);
   // M = P (K K^T + K_p K_p^T) + L2 I;  X = M^{-1} P K.
-  const at::Tensor inner = at::addmm(cache_.at(layer).to(at::kDouble), k, k.t());
+  const at::Tensor inner = at::addmm(cache_.get(layer).to(at::kDouble), k, k.t());
   at::Tensor m = at::matmul(p, inner);
   m.diagonal().add_(opts_.l2);
   const auto out = compute_dtype(keys.scalar_type());
   return solve_general(m, at::matmul(p, k), "AlphaEdit solve of layer '" + layer + "'").to(out);
 }
 
-void AlphaEditEditor::record_keys(const std::string& layer, const at::Tensor& keys) {
-  find_operator(p_, name(), layer);  // clear error for an unknown layer
-  at::Tensor& cache = cache_.at(layer);
-  check_keys(name(), layer, keys, cache.size(0));
-  const at::Tensor k = keys.to(cache.scalar_type());
-  cache.addmm_(k, k.t());
-}
+void AlphaEditEditor::record_keys(const std::string& layer, const at::Tensor& keys) { cache_.record(layer, keys); }
 
-std::map<std::string, at::Tensor> AlphaEditEditor::state() const {
-  std::map<std::string, at::Tensor> out;
-  for (const auto& [layer, cache] : cache_) out["key_cache/" + layer] = cache;
-  return out;
-}
+std::map<std::string, at::Tensor> AlphaEditEditor::state() const { return cache_.state(); }
 
-void AlphaEditEditor::load_state(const std::map<std::string, at::Tensor>& state) {
-  for (const auto& [name_in_state, value] : state) {
-    const std::string prefix = "key_cache/";
-    if (name_in_state.rfind(prefix, 0) != 0) {
-      throw Error(name() + ": unknown state entry '" + name_in_state + "'");
-    }
-    const std::string layer = name_in_state.substr(prefix.size());
-    find_operator(p_, name(), layer);
-    at::Tensor& cache = cache_.at(layer);
-    if (value.sizes() != cache.sizes()) {
-      throw Error(name() + ": key cache of layer '" + layer + "' has the wrong shape");
-    }
-    cache.copy_(value);
-  }
-}
+void AlphaEditEditor::load_state(const std::map<std::string, at::Tensor>& state) { cache_.load_state(state); }
 
 const at::Tensor& AlphaEditEditor::projector(const std::string& layer) const {
   return find_operator(p_, name(), layer);
 }
 
-const at::Tensor& AlphaEditEditor::key_cache(const std::string& layer) const {
-  find_operator(p_, name(), layer);
-  return cache_.at(layer);
-}
+const at::Tensor& AlphaEditEditor::key_cache(const std::string& layer) const { return cache_.get(layer); }
 
 int64_t AlphaEditEditor::null_dim(const std::string& layer) const {
   find_operator(p_, name(), layer);

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "lib/edit/editor.h"
+#include "lib/edit/key_cache.h"
 
 namespace revive::edit {
 
@@ -62,7 +63,8 @@ class AlphaEditEditor : public FactoredEditor {
 
  private:
   AlphaEditOptions opts_;
-  std::map<std::string, at::Tensor> p_, cache_;
+  std::map<std::string, at::Tensor> p_;
+  KeyCache cache_{"AlphaEdit"};
   std::map<std::string, int64_t> null_dim_;
 };
 

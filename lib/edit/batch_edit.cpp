@@ -193,6 +193,71 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
   });
 }
 
+at::Tensor BatchEditor::batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const {
+  return batch_columns(static_cast<int64_t>(batch.size()), model_.config().hidden_size, dtype, dp_,
+                       [&](int64_t begin, int64_t count) {
+                         const std::vector<data::EditRequest> part(batch.begin() + begin,
+                                                                   batch.begin() + begin + count);
+                         return block_outputs_at_subject(model_, tokenizer_, part, plan_.layers.back(),
+                                                         plan_.forward_batch, plan_.values.fact_token);
+                       });
+}
+
+void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report) {
+  const int64_t num_layers = static_cast<int64_t>(plan_.layers.size());
+  for (int64_t i = 0; i < num_layers; ++i) {
+    const int64_t l = plan_.layers[static_cast<size_t>(i)];
+    const std::string& name = names_[static_cast<size_t>(i)];
+    LayerEditReport lr;
+    lr.layer = name;
+    auto t = std::chrono::steady_clock::now();
+    const at::Tensor keys = batch_keys(batch, i);
+    const at::Tensor cur = batch_outputs(batch, zs.scalar_type());
+    lr.seconds_keys = batch_seconds_since(t);
+    const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
+    lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
+
+    t = std::chrono::steady_clock::now();
+    sharding::ShardedTensor& w = model_.linear_weight(name);
+    LayerEdit edit;
+    edit.layer = name;
+    edit.keys = keys;
+    edit.residual = resid;
+    WeightUpdate update;
+    if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
+      // Factored editors need no weight; under tp each rank holds a shard only.
+      update = distributed_update(*fe, l, edit, w);
+    } else if (dense_on_shards(w)) {
+      // Dense editors need the whole matrix (RECT ranks entries over all of it,
+      // PRUNE takes the SVD of the accumulated update): every rank of the tp
+      // group gathers W, computes the same update and keeps its own shard.
+      edit.weight = w.full();
+      edit.original_weight = whole_originals_.at(name);
+      update = editor_.compute(edit).local_shard(w.spec());
+    } else {
+      edit.weight = w.local();  // the whole weight
+      edit.original_weight = originals_.at(name);
+      update = editor_.compute(edit).local_shard(w.spec());
+    }
+    lr.seconds_solve = batch_seconds_since(t);
+    sharding::Communicator* group = &w.reduce_group();
+    lr.update_norm = update_frobenius(update, group);
+
+    t = std::chrono::steady_clock::now();
+    const auto f = filters_.find(name);
+    const WeightUpdate safe = f == filters_.end() ? update : f->second.apply(update, w.local());
+    lr.filtered_norm = f == filters_.end() ? lr.update_norm : update_frobenius(safe, group);
+    lr.seconds_filter = batch_seconds_since(t);
+
+    t = std::chrono::steady_clock::now();
+    safe.apply_to(w.local());  // rejects NaN/Inf before touching the weight
+    lr.seconds_write = batch_seconds_since(t);
+    report.layers.push_back(lr);
+  }
+  ++report.passes;
+  report.pass_requests.push_back(static_cast<int64_t>(batch.size()));
+}
+
 BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   REVIVE_CHECK(!batch.empty(), "BatchEditor::apply: empty batch");
   const auto t_start = std::chrono::steady_clock::now();
@@ -213,61 +278,27 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
   try {
-    const int64_t num_layers = static_cast<int64_t>(plan_.layers.size());
-    for (int64_t i = 0; i < num_layers; ++i) {
-      const int64_t l = plan_.layers[static_cast<size_t>(i)];
-      const std::string& name = names_[static_cast<size_t>(i)];
-      LayerEditReport lr;
-      lr.layer = name;
-      t = std::chrono::steady_clock::now();
-      const at::Tensor keys = batch_keys(batch, i);
-      const at::Tensor cur = batch_columns(
-          static_cast<int64_t>(batch.size()), model_.config().hidden_size, zs.scalar_type(), dp_,
-          [&](int64_t begin, int64_t count) {
-            const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
-            return block_outputs_at_subject(model_, tokenizer_, part, last, plan_.forward_batch,
-                                            plan_.values.fact_token);
-          });
-      lr.seconds_keys = batch_seconds_since(t);
-      const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
-      lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
-
-      t = std::chrono::steady_clock::now();
-      sharding::ShardedTensor& w = model_.linear_weight(name);
-      LayerEdit edit;
-      edit.layer = name;
-      edit.keys = keys;
-      edit.residual = resid;
-      WeightUpdate update;
-      if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
-        // Factored editors need no weight; under tp each rank holds a shard only.
-        update = distributed_update(*fe, l, edit, w);
-      } else if (dense_on_shards(w)) {
-        // Dense editors need the whole matrix (RECT ranks entries over all of it,
-        // PRUNE takes the SVD of the accumulated update): every rank of the tp
-        // group gathers W, computes the same update and keeps its own shard.
-        edit.weight = w.full();
-        edit.original_weight = whole_originals_.at(name);
-        update = editor_.compute(edit).local_shard(w.spec());
-      } else {
-        edit.weight = w.local();  // the whole weight
-        edit.original_weight = originals_.at(name);
-        update = editor_.compute(edit).local_shard(w.spec());
+    const IterativeEditing& it = plan_.iterations;
+    if (!it.enabled) {
+      edit_layers(batch, zs, report);
+    } else {
+      REVIVE_CHECK(it.max_iterations >= 1 && it.alpha >= 0 && it.upper_bound > it.alpha,
+                   "edit plan: iterative editing needs max_iterations >= 1 and 0 <= alpha < upper_bound");
+      for (int64_t m = 0; m < it.max_iterations; ++m) {
+        // Every rank measures the same (gathered) outputs, so all agree on the set.
+        const at::Tensor dist = (zs - batch_outputs(batch, zs.scalar_type())).to(at::kDouble).norm(2, {0});
+        std::vector<int64_t> open;
+        report.converged = report.given_up = 0;
+        for (int64_t j = 0; j < dist.size(0); ++j) {
+          const double d = dist[j].item<double>();
+          if (d > it.alpha && d < it.upper_bound) open.push_back(j);
+          else ++(d <= it.alpha ? report.converged : report.given_up);
+        }
+        if (open.empty() || m == it.max_iterations - 1) break;
+        std::vector<data::EditRequest> sub;
+        for (int64_t j : open) sub.push_back(batch[static_cast<size_t>(j)]);
+        edit_layers(sub, zs.index_select(1, at::tensor(open, at::kLong).to(zs.device())), report);
       }
-      lr.seconds_solve = batch_seconds_since(t);
-      sharding::Communicator* group = &w.reduce_group();
-      lr.update_norm = update_frobenius(update, group);
-
-      t = std::chrono::steady_clock::now();
-      const auto f = filters_.find(name);
-      const WeightUpdate safe = f == filters_.end() ? update : f->second.apply(update, w.local());
-      lr.filtered_norm = f == filters_.end() ? lr.update_norm : update_frobenius(safe, group);
-      lr.seconds_filter = batch_seconds_since(t);
-
-      t = std::chrono::steady_clock::now();
-      safe.apply_to(w.local());  // rejects NaN/Inf before touching the weight
-      lr.seconds_write = batch_seconds_since(t);
-      report.layers.push_back(lr);
     }
     if (editor_.records_keys()) {
       t = std::chrono::steady_clock::now();

@@ -22,6 +22,7 @@
 #include "lib/data/edit_request.h"
 #include "lib/edit/context_templates.h"
 #include "lib/edit/editor.h"
+#include "lib/edit/iterative_editing.h"
 #include "lib/edit/update_filter.h"
 #include "lib/edit/value_optimizer.h"
 
@@ -47,6 +48,7 @@ struct EditPlan {
   // ORIGINAL weights, so later batches' targets do not inherit the drift of earlier
   // edits; the residual is still taken against the current model.
   bool rewind_values = false;
+  IterativeEditing iterations;
 };
 
 struct LayerEditReport {
@@ -60,7 +62,12 @@ struct LayerEditReport {
 struct BatchReport {
   int64_t requests = 0;
   ValueResult values;             // gathered over dp (targets/initial [hidden, n])
-  std::vector<LayerEditReport> layers;
+  std::vector<LayerEditReport> layers;  // every layer of every pass, in order
+  int64_t passes = 0;             // passes over the layers (1 unless iterative)
+  // Iterative editing: requests edited in each pass, and those left outside
+  // (alpha, upper_bound) at the end, i.e. done or given up.
+  std::vector<int64_t> pass_requests;
+  int64_t converged = 0, given_up = 0;
   double seconds_values = 0, seconds_record = 0, seconds_total = 0;
 };
 
@@ -94,6 +101,10 @@ class BatchEditor {
   bool dense_on_shards(const sharding::ShardedTensor& w) const;
   // Keys [d_in, n] of edited layer `position` (plan order), split over dp.
   at::Tensor batch_keys(const std::vector<data::EditRequest>& batch, int64_t position) const;
+  // Outputs [hidden, n] of the last edited layer at each request's fact token.
+  at::Tensor batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const;
+  // One pass over the edited layers toward targets zs [hidden, n] of `batch`.
+  void edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report);
 
   model::Transformer& model_;
   const model::Tokenizer& tokenizer_;

@@ -2,53 +2,57 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "lib/edit/memit_editor.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
 
-at::Tensor select_neurons(const at::Tensor& keys, double fraction) {
-  if (!(fraction > 0.0 && fraction <= 1.0)) {
-    throw Error("NSE: neuron_mass_fraction must be in (0, 1], got " + std::to_string(fraction));
+at::Tensor select_neurons(const at::Tensor& keys, double threshold) {
+  if (!(threshold > 0.0 && threshold <= 1.0)) {
+    throw Error("NSE: neuron_threshold must be in (0, 1], got " + std::to_string(threshold));
   }
-  const at::Tensor mass = keys.to(at::kDouble).abs();  // d_in x n
+  const at::Tensor score = keys.to(at::kDouble).abs().sum(1);  // d_in
   at::Tensor sorted, order;
-  std::tie(sorted, order) = at::sort(mass, /*dim=*/0, /*descending=*/true);
-  const at::Tensor cum = sorted.cumsum(0);
-  const at::Tensor total = cum.narrow(0, cum.size(0) - 1, 1);
-  // Position p of a column is selected while the mass before it is still short of
-  // the target: cum[p] - sorted[p] < fraction * total. That is the smallest prefix
-  // reaching the target (an all-zero key selects nothing).
-  const at::Tensor take = (cum - sorted) < total * fraction;
-  const at::Tensor selected = at::zeros({keys.size(0)}, at::kBool);
-  const at::Tensor picked = order.masked_select(take & (sorted > 0));
-  selected.index_fill_(0, picked, true);
-  return at::nonzero(selected).flatten();
+  std::tie(sorted, order) = at::sort(score, /*dim=*/0, /*descending=*/true);
+  const double total = score.sum().item<double>();
+  if (!(total > 0.0)) return at::zeros({0}, at::kLong);
+  // The published rule: positions whose cumulative score is <= threshold * total.
+  // The relative slack keeps threshold 1.0 from losing the last neurons to the
+  // rounding of the cumulative sum.
+  const at::Tensor within = sorted.cumsum(0) <= total * threshold * (1.0 + 1e-12);
+  const int64_t count = std::max<int64_t>(1, within.sum().item<int64_t>());
+  at::Tensor picked = order.narrow(0, 0, count);
+  picked = picked.masked_select(sorted.narrow(0, 0, count) > 0);  // never a silent neuron
+  return std::get<0>(at::sort(picked));
 }
 
 NseEditor::NseEditor(NseOptions opts) : opts_(opts) {
   if (!(opts_.mom2_update_weight >= 0.0)) throw Error("NSE: mom2_update_weight must be >= 0");
-  if (!(opts_.neuron_mass_fraction > 0.0 && opts_.neuron_mass_fraction <= 1.0)) {
-    throw Error("NSE: neuron_mass_fraction must be in (0, 1], got " + std::to_string(opts_.neuron_mass_fraction));
+  if (!(opts_.neuron_threshold > 0.0 && opts_.neuron_threshold <= 1.0)) {
+    throw Error("NSE: neuron_threshold must be in (0, 1], got " + std::to_string(opts_.neuron_threshold));
   }
 }
 
 void NseEditor::set_statistics(const std::string& layer, const at::Tensor& second_moment) {
   check_second_moment(name(), layer, second_moment);
   c_[layer] = second_moment;
+  cache_.add_layer(layer, second_moment.size(0), compute_dtype(second_moment.scalar_type()));
 }
 
 at::Tensor NseEditor::solve_keys(const std::string& layer, const at::Tensor& keys) {
   const at::Tensor& c = find_operator(c_, name(), layer);
   check_keys(name(), layer, keys, c.size(0));
-  last_selection_ = select_neurons(keys, opts_.neuron_mass_fraction);
+  last_selection_ = select_neurons(keys, opts_.neuron_threshold);
   const auto out = compute_dtype(keys.scalar_type());
   at::Tensor x = at::zeros({keys.size(0), keys.size(1)}, at::kDouble);
   if (last_selection_.numel() == 0) return x.to(out);
   const at::Tensor& s = last_selection_;
-  const at::Tensor c_ss = c.index_select(0, s).index_select(1, s);
-  const at::Tensor x_s = memit_solve(c_ss, keys.index_select(0, s), opts_.mom2_update_weight,
-                                     "NSE solve of layer '" + layer + "'");
+  auto restrict = [&](const at::Tensor& m) { return m.to(at::kDouble).index_select(0, s).index_select(1, s); };
+  // lambda C_SS + (K_p K_p^T)_SS, handed to the MEMIT solve with weight 1.
+  const at::Tensor op = restrict(c) * opts_.mom2_update_weight + restrict(cache_.get(layer));
+  const at::Tensor x_s = memit_solve(op, keys.index_select(0, s), 1.0, "NSE solve of layer '" + layer + "'");
   x.index_copy_(0, s, x_s);
   return x.to(out);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/edit/alphaedit_editor.h"
+#include "lib/edit/iterative_editing.h"
 #include "lib/edit/emmet_editor.h"
 #include "lib/edit/memit_editor.h"
 #include "lib/edit/value_optimizer.h"
@@ -36,6 +37,12 @@ struct EditPreset {
   double alphaedit_l2 = 10.0;         // AlphaEdit
   double rect_keep_fraction = 0.2;    // RECT
   double emmet_lambda = 0.1;          // EMMET
+  // NSE (its hparams/NSE/*.json): neuron selection and the iterative loop.
+  double nse_mom2_update_weight = 0;  // 0: mom2_update_weight
+  double nse_neuron_threshold = 0.8;
+  int nse_max_iterations = 8;
+  double nse_alpha = 15.0;
+  double nse_upper_bound = 100.0;
   bool published = true;
   std::string note;
 
@@ -46,6 +53,7 @@ struct EditPreset {
   PruneOptions prune() const;
   EmmetOptions emmet() const;
   NseOptions nse() const;
+  IterativeEditing nse_iterations() const;  // enabled
 };
 
 // All presets, in a fixed order.

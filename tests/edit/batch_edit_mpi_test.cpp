@@ -1,13 +1,15 @@
 // A batch edit on a tensor- and data-parallel grid equals the single-process
 // edit (DESIGN.md section 3): stories260K under np 1 (tp 1), np 2 (tp 2) and
-// np 4 (tp 2 x dp 2) on layers 1-2: MEMIT + REVIVE, RECT, PRUNE and MEMIT with
-// RECT's mask as a filter; v* and layer statistics split over dp. Every rank compares its own shards with the
+// np 4 (tp 2 x dp 2) on layers 1-2: MEMIT + REVIVE, RECT, PRUNE, MEMIT with
+// RECT's mask as a filter, and NSE (rewound v*, iterative passes); v* and layer
+// statistics split over dp. Every rank compares its own shards with the
 // single-process result it computes itself. Skipped without the fixture.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "lib/edit/batch_edit.h"
 #include "lib/edit/memit_editor.h"
+#include "lib/edit/nse_editor.h"
 #include "lib/edit/prune_editor.h"
 #include "lib/edit/rect_editor.h"
 #include "lib/edit/update_filter.h"
@@ -30,7 +32,7 @@ using revive::testing::world;
 // The editor and filters of one distributed-vs-serial comparison. RECT and
 // PRUNE are dense editors (the whole W gathered on each tp rank); the RECT mask
 // as a filter ranks across the shards without gathering.
-enum class Variant { kMemitRevive, kRect, kPrune, kMemitRectFilter };
+enum class Variant { kMemitRevive, kRect, kPrune, kMemitRectFilter, kNse };
 
 const char* variant_name(Variant v) {
   switch (v) {
@@ -38,6 +40,7 @@ const char* variant_name(Variant v) {
     case Variant::kRect: return "RECT";
     case Variant::kPrune: return "PRUNE";
     case Variant::kMemitRectFilter: return "MEMIT+rect filter";
+    case Variant::kNse: return "NSE";
   }
   return "?";
 }
@@ -56,6 +59,7 @@ std::unique_ptr<Editor> make_editor(Variant v) {
       o.log_base = 1.2;  // restrains earlier, so the test exercises the restraint
       return std::make_unique<PruneEditor>(o);
     }
+    case Variant::kNse: return std::make_unique<NseEditor>(p.nse());
     default: return std::make_unique<MemitEditor>(p.memit());
   }
 }
@@ -78,6 +82,12 @@ EditedModel edit_once(Variant variant, const std::string& folder, const model::T
   plan.values = find_edit_preset("stories260k").values();
   plan.values.steps = 10;
   plan.values.fact_token = FactToken::kSubjectLast;  // requests 3 and 4 below share a key
+  if (variant == Variant::kNse) {
+    plan.rewind_values = true;
+    plan.iterations = find_edit_preset("stories260k").nse_iterations();
+    plan.iterations.max_iterations = 3;  // up to two passes; the second edits only the requests still open
+    plan.iterations.alpha = 1.0;
+  }
   BatchEditor be(*out.model, tok, *editor, plan, dp_or_null);
   std::vector<std::unique_ptr<spectral::ProtectedBasis>> bases;
   std::vector<std::unique_ptr<spectral::ReviveFilter>> filters;
@@ -129,12 +139,17 @@ TEST(BatchEditMpi, EveryShardEqualsTheSingleProcessEdit) {
     EXPECT_LT((d - st.second_moment).abs().max().item<double>(), 1e-5 * st.second_moment.abs().max().item<double>());
   }
 
-  for (Variant v : {Variant::kMemitRevive, Variant::kRect, Variant::kPrune, Variant::kMemitRectFilter}) {
+  for (Variant v : {Variant::kMemitRevive, Variant::kRect, Variant::kPrune, Variant::kMemitRectFilter, Variant::kNse}) {
     SCOPED_TRACE(variant_name(v));
     const EditedModel dist = edit_once(v, folder, tok, dist_stats, grid.tp(), &grid.dp());
     const EditedModel ref = edit_once(v, folder, tok, ref_stats, solo_tp, nullptr);
     EXPECT_LT((dist.report.values.targets - ref.report.values.targets).abs().max().item<double>(),
               1e-3 * ref.report.values.targets.abs().max().item<double>());
+    EXPECT_EQ(dist.report.passes, ref.report.passes);
+    EXPECT_EQ(dist.report.pass_requests, ref.report.pass_requests);
+    if (v == Variant::kNse) {
+      EXPECT_EQ(ref.report.passes, 2) << "the test should exercise a second pass";
+    }
     for (const std::string& name : edited_names()) {
       const sharding::ShardedTensor& w = dist.model->linear_weight(name);
       const at::Tensor full = ref.model->linear_weight(name).local();

@@ -172,30 +172,32 @@ TEST(PruneEditor, SmallUpdatesPassUnchanged) {
 
 // ---------------------------------------------------------------- NSE
 
+// The published rule written out: scores sum_j |k_ij|, neurons in descending
+// score while the running total stays <= frac * total (at least the top one).
 std::set<int64_t> select_direct(const at::Tensor& k, double frac) {
+  std::vector<std::pair<double, int64_t>> score;
+  double total = 0;
+  for (int64_t i = 0; i < k.size(0); ++i) {
+    double s = 0;
+    for (int64_t j = 0; j < k.size(1); ++j) s += std::abs(k[i][j].item<double>());
+    score.emplace_back(s, i);
+    total += s;
+  }
+  std::sort(score.begin(), score.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::set<int64_t> out;
-  for (int64_t j = 0; j < k.size(1); ++j) {
-    std::vector<std::pair<double, int64_t>> m;
-    double total = 0;
-    for (int64_t i = 0; i < k.size(0); ++i) {
-      m.emplace_back(std::abs(k[i][j].item<double>()), i);
-      total += m.back().first;
-    }
-    std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    double before = 0;
-    for (const auto& [mass, i] : m) {
-      if (before >= frac * total || mass == 0) break;
-      out.insert(i);
-      before += mass;
-    }
+  double running = 0;
+  for (const auto& [s, i] : score) {
+    running += s;
+    if (s == 0 || (running > frac * total && !out.empty())) break;
+    out.insert(i);
   }
   return out;
 }
 
-TEST(NseEditor, SelectsNeuronsByActivationMass) {
+TEST(NseEditor, SelectsNeuronsByTheBatchsActivationScore) {
   at::Tensor k = randn({30, 3}, 50);
   k.narrow(0, 0, 3).mul_(20.0);  // three dominant neurons
-  for (double frac : {0.3, 0.8, 1.0}) {
+  for (double frac : {0.05, 0.3, 0.8, 1.0}) {
     const at::Tensor s = select_neurons(k, frac);
     const std::set<int64_t> expect = select_direct(k, frac);
     ASSERT_EQ(static_cast<size_t>(s.numel()), expect.size()) << frac;
@@ -203,36 +205,58 @@ TEST(NseEditor, SelectsNeuronsByActivationMass) {
     for (int64_t e : expect) EXPECT_EQ(s[i++].item<int64_t>(), e);
   }
   EXPECT_EQ(select_neurons(k, 1.0).numel(), 30);
+  EXPECT_EQ(select_neurons(k, 1e-6).numel(), 1);  // the top neuron alone exceeds the share
   EXPECT_EQ(select_neurons(at::zeros({5, 2}, at::kDouble), 0.8).numel(), 0);
   EXPECT_THROW(select_neurons(k, 0.0), Error);
 }
 
-TEST(NseEditor, UpdatesOnlySelectedNeuronsWithTheRestrictedClosedForm) {
+TEST(NseEditor, UpdatesOnlySelectedNeuronsWithTheRestrictedClosedFormAndItsKeyCache) {
   const int64_t d = 24;
   const at::Tensor c = second_moment(d, 51), r = randn({7, 4}, 52);
-  at::Tensor k = randn({d, 4}, 53) * 0.05;
-  k.narrow(0, 4, 6).add_(randn({6, 4}, 54) * 3.0);
+  auto keys = [&](uint64_t seed) {
+    at::Tensor k = randn({d, 4}, seed) * 0.05;
+    k.narrow(0, 4, 6).add_(randn({6, 4}, seed + 100) * 3.0);
+    return k;
+  };
+  const at::Tensor k1 = keys(53), k2 = keys(54);
   NseOptions o;
   o.mom2_update_weight = 2.0;
   NseEditor ed(o);
   ed.set_statistics("l", c);
-  const at::Tensor dw = ed.compute({"l", k, r, {}, {}}).materialize();
-
-  const std::set<int64_t> sel = select_direct(k, 0.8);
-  const at::Tensor s = at::tensor(std::vector<int64_t>(sel.begin(), sel.end()), at::kLong);
-  EXPECT_TRUE(at::equal(ed.last_selection(), s));
-  ASSERT_LT(s.numel(), d);
-  const at::Tensor ks = k.index_select(0, s);
-  const at::Tensor css = c.index_select(0, s).index_select(1, s);
-  const at::Tensor dws = at::matmul(at::matmul(r, ks.t()), at::inverse(2.0 * css + at::matmul(ks, ks.t())));
-  at::Tensor expect = at::zeros({7, d}, at::kDouble);
-  expect.index_copy_(1, s, dws);
-  EXPECT_LT(rel_err(dw, expect), 1e-10);
+  EXPECT_TRUE(ed.records_keys());
+  // The first batch: no cache yet. Then its keys are recorded, and the second
+  // batch's solve includes them.
+  auto expect_update = [&](const at::Tensor& k, const at::Tensor& cache) {
+    const std::set<int64_t> sel = select_direct(k, 0.8);
+    const at::Tensor s = at::tensor(std::vector<int64_t>(sel.begin(), sel.end()), at::kLong);
+    const at::Tensor ks = k.index_select(0, s);
+    const at::Tensor css = c.index_select(0, s).index_select(1, s);
+    const at::Tensor cache_ss = cache.index_select(0, s).index_select(1, s);
+    const at::Tensor dws = at::matmul(at::matmul(r, ks.t()), at::inverse(2.0 * css + cache_ss + at::matmul(ks, ks.t())));
+    at::Tensor expect = at::zeros({7, d}, at::kDouble);
+    expect.index_copy_(1, s, dws);
+    return std::make_pair(expect, s);
+  };
+  const at::Tensor dw1 = ed.compute({"l", k1, r, {}, {}}).materialize();
+  const auto [expect1, s1] = expect_update(k1, at::zeros({d, d}, at::kDouble));
+  EXPECT_TRUE(at::equal(ed.last_selection(), s1));
+  ASSERT_LT(s1.numel(), d);
+  EXPECT_LT(rel_err(dw1, expect1), 1e-10);
   for (int64_t col = 0; col < d; ++col) {
-    if (!sel.count(col)) {
-      EXPECT_EQ(dw.select(1, col).abs().max().item<double>(), 0.0) << col;
+    if (!(s1 == col).any().item<bool>()) {
+      EXPECT_EQ(dw1.select(1, col).abs().max().item<double>(), 0.0) << col;
     }
   }
+  ed.record_keys("l", k1);
+  const at::Tensor dw2 = ed.compute({"l", k2, r, {}, {}}).materialize();
+  const auto [expect2, s2] = expect_update(k2, at::matmul(k1, k1.t()));
+  EXPECT_TRUE(at::equal(ed.last_selection(), s2));
+  EXPECT_LT(rel_err(dw2, expect2), 1e-10);
+  // The cache is the editor's state, restored exactly into a fresh editor.
+  NseEditor restored(o);
+  restored.set_statistics("l", c);
+  restored.load_state(ed.state());
+  EXPECT_LT(rel_err(restored.compute({"l", k2, r, {}, {}}).materialize(), dw2), 1e-12);
 }
 
 }  // namespace

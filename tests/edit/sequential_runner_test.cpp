@@ -13,10 +13,13 @@
 
 #include "lib/edit/alphaedit_editor.h"
 #include "lib/edit/batch_edit.h"
+#include "lib/edit/edit_keys.h"
 #include "lib/edit/memit_editor.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/revive_update_filter.h"
 #include "lib/edit/sequential_runner.h"
+#include "lib/edit/value_optimizer.h"
+#include "lib/model/model_loader.h"
 #include "lib/spectral/protected_basis.h"
 #include "lib/spectral/revive_filter.h"
 #include "sharding/comm/local_communicator.h"
@@ -37,6 +40,8 @@ class PoisonFilter : public UpdateFilter {
     return WeightUpdate::dense(u.layer(), dw);
   }
 };
+
+constexpr int64_t kMechanicsSteps = 25;  // MEMIT's published v* steps
 
 struct StoriesRun {
   std::string folder, corpus;
@@ -59,12 +64,15 @@ struct StoriesRun {
     for (const auto& n : names) e->set_statistics(n, stats.at(n).second_moment);
     return e;
   }
-  EditPlan plan() const {
+  // v_steps > 0 overrides the preset's v* steps: tests of the runner's
+  // mechanics (rejection, resume) need edits, not the preset's efficacy.
+  EditPlan plan(int64_t v_steps = 0) const {
     EditPlan pl;
     pl.layers = {1, 2};
     pl.module = "mlp.down_proj";
     pl.templates = {{"{}"}, {"One day. {}", "Once upon a time. {}"}};
     pl.values = find_edit_preset("stories260k").values();
+    if (v_steps > 0) pl.values.steps = v_steps;
     return pl;
   }
 };
@@ -118,15 +126,21 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
   const AcceptanceFigures f = run_story_world(plain, GetParam(), /*revive=*/false);
   std::cout << "[ figures ] " << GetParam() << ": efficacy before " << before << "; " << describe(f) << "\n";
   ASSERT_EQ(f.batch_efficacy.size(), 5u);
-  // Issue 5 asks for >= 90% per batch and >= 80% overall. Measured here (MEMIT):
-  // 40-60% per batch, 44% overall from 30% before: v* itself only reaches
-  // p(new) ~ 0.6 on this 5-layer dim-64 model, because a delta at the subject
-  // token (3 tokens before the answer) barely reaches the prediction. The test
-  // pins what the implementation achieves so regressions show; the gap is
-  // reported in the issue.
+  EXPECT_EQ(before, 0.0) << "target_true is the unedited model's own choice (story_world.h)";
   if (GetParam() == "memit") {
-    EXPECT_GE(f.final_efficacy, before + 0.06) << describe(f);
-    for (double e : f.batch_efficacy) EXPECT_GE(e, 0.3) << describe(f);
+    // Issue 5's bar: >= 90% per batch right after it is applied, >= 80% over all
+    // 50 on the final model. Measured: 0.9 0.9 1 1 1, final 0.96 (over 4 request
+    // orders the lowest batch was 0.9 each time, final 0.72-0.96; presets.cpp).
+    for (double e : f.batch_efficacy) EXPECT_GE(e, 0.9) << describe(f);
+    EXPECT_GE(f.final_efficacy, 0.8) << describe(f);
+  } else {
+    // AlphaEdit misses that bar on this model: a relation's keys are alike
+    // across names (story_world.h), and AlphaEdit's key cache, doing its job,
+    // holds the earlier edits of a relation against the later ones. Measured:
+    // 0.9 0.9 1 0.9 0.8, final 0.74 (4 orders: lowest batch 0.7-0.9, final
+    // 0.74-0.82). Pinned below what it reaches so regressions show.
+    for (double e : f.batch_efficacy) EXPECT_GE(e, 0.7) << describe(f);
+    EXPECT_GE(f.final_efficacy, 0.7) << describe(f);
   }
 
   StoriesRun protected_run(folder, corpus);
@@ -138,6 +152,126 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
 
 INSTANTIATE_TEST_SUITE_P(Editors, StoryWorldAcceptance, ::testing::Values("memit", "alphaedit"));
 
+// NSE's weights rewinding: the second batch's v* is optimised on the original
+// weights (equal to v* computed on a freshly loaded model), the edit itself is
+// made on the current weights.
+TEST(BatchEditor, RewoundValuesAreOptimisedOnTheOriginalWeights) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  const std::unique_ptr<model::Transformer> original = model::load_model(folder, s.tp);
+  auto editor = s.make_editor("memit");
+  EditPlan plan = s.plan();
+  plan.values.steps = 10;
+  plan.rewind_values = true;
+  BatchEditor be(*s.model, s.tok, *editor, plan);
+  const auto requests = testing::story_world_requests();
+  const std::vector<data::EditRequest> first(requests.begin(), requests.begin() + 10);
+  const std::vector<data::EditRequest> second(requests.begin() + 10, requests.begin() + 20);
+  be.apply(first);
+
+  const int64_t last = plan.layers.back();
+  const ValueResult on_original = compute_values(*original, s.tok, second, last, plan.templates, plan.values);
+  const ValueResult on_edited = compute_values(*s.model, s.tok, second, last, plan.templates, plan.values);
+  auto rel = [](const at::Tensor& a, const at::Tensor& b) {
+    return (a.to(at::kDouble) - b.to(at::kDouble)).norm().item<double>() / b.to(at::kDouble).norm().item<double>();
+  };
+  ASSERT_GT(rel(on_edited.targets, on_original.targets), 1e-3) << "the first batch did not move v*";
+
+  std::map<std::string, at::Tensor> after_first;
+  for (const auto& n : s.names) after_first[n] = s.model->linear_weight(n).local().clone();
+  const BatchReport r = be.apply(second);
+  EXPECT_LT(rel(r.values.targets, on_original.targets), 1e-4);
+  EXPECT_LT(rel(r.values.initial, on_original.initial), 1e-5);
+  // The update was added to the edited weights, not to the rewound ones.
+  ASSERT_EQ(r.layers.size(), s.names.size());
+  for (size_t i = 0; i < s.names.size(); ++i) {
+    const at::Tensor step = s.model->linear_weight(s.names[i]).local().to(at::kDouble) - after_first.at(s.names[i]).to(at::kDouble);
+    EXPECT_GT(r.layers[i].filtered_norm, 0.0);
+    EXPECT_NEAR(step.norm().item<double>(), r.layers[i].filtered_norm, 1e-4 * r.layers[i].filtered_norm) << s.names[i];
+  }
+}
+
+// NSE's iterative editing (iterative_editing.h): the published loop's
+// measure-then-pass semantics, on any editor.
+TEST(BatchEditor, IterativeEditingPassesOverTheRequestsStillOpen) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  const auto all = testing::story_world_requests();
+  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  std::map<std::string, at::Tensor> original;
+  for (const auto& n : s.names) original[n] = s.model->linear_weight(n).local().clone();
+  auto restore = [&] {
+    at::NoGradGuard no_grad;
+    for (const auto& n : s.names) s.model->linear_weight(n).local().copy_(original.at(n));
+  };
+  auto weights = [&] {
+    std::map<std::string, at::Tensor> w;
+    for (const auto& n : s.names) w[n] = s.model->linear_weight(n).local().clone();
+    return w;
+  };
+  auto distances = [&](const BatchReport& r) {
+    return (r.values.targets -
+            block_outputs_at_subject(*s.model, s.tok, batch, s.plan().layers.back(), 64, s.plan().values.fact_token))
+        .to(at::kDouble)
+        .norm(2, {0});
+  };
+  auto edit = [&](const IterativeEditing& it) {
+    auto editor = s.make_editor("memit");
+    EditPlan plan = s.plan(10);
+    plan.iterations = it;
+    BatchEditor be(*s.model, s.tok, *editor, plan);
+    return be.apply(batch);
+  };
+
+  const BatchReport once = edit({});
+  EXPECT_EQ(once.passes, 1);
+  const auto once_w = weights();
+  const at::Tensor once_d = distances(once);
+  restore();
+
+  IterativeEditing it;
+  it.enabled = true;
+  it.alpha = 1e9;  // every request already counts as done: nothing is edited
+  it.upper_bound = 2e9;
+  const BatchReport none = edit(it);
+  EXPECT_EQ(none.passes, 0);
+  EXPECT_EQ(none.converged, 10);
+  for (const auto& n : s.names) EXPECT_TRUE(at::equal(s.model->linear_weight(n).local(), original.at(n))) << n;
+
+  it.alpha = 0.0;  // every request is open at the first measurement
+  it.upper_bound = 1e9;
+  it.max_iterations = 2;  // one pass: the second measurement only decides
+  const BatchReport single = edit(it);
+  EXPECT_EQ(single.passes, 1);
+  EXPECT_EQ(single.pass_requests, (std::vector<int64_t>{10}));
+  for (const auto& n : s.names) {
+    EXPECT_LT((s.model->linear_weight(n).local() - once_w.at(n)).abs().max().item<double>(), 1e-6) << n;
+  }
+  restore();
+
+  it.alpha = once_d.median().item<double>();  // half the requests are done after the first pass
+  it.max_iterations = 4;
+  const BatchReport iterative = edit(it);
+  const at::Tensor after = distances(iterative);
+  EXPECT_GE(iterative.passes, 2);
+  EXPECT_LE(iterative.passes, 3);
+  ASSERT_EQ(iterative.pass_requests.size(), static_cast<size_t>(iterative.passes));
+  EXPECT_EQ(iterative.pass_requests[0], 10);
+  for (size_t m = 1; m < iterative.pass_requests.size(); ++m) {
+    EXPECT_LT(iterative.pass_requests[m], 10);
+    EXPECT_GT(iterative.pass_requests[m], 0);
+  }
+  EXPECT_EQ(iterative.layers.size(), s.names.size() * static_cast<size_t>(iterative.passes));
+  // The last measurement is of the final model.
+  EXPECT_EQ(iterative.converged, (after <= it.alpha).sum().item<int64_t>());
+  EXPECT_EQ(iterative.given_up, 0);
+  // The first pass is `once`'s edit, so the second edits exactly the requests it
+  // left beyond alpha.
+  EXPECT_EQ(iterative.pass_requests[1], (once_d > it.alpha).sum().item<int64_t>());
+}
+
 TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
@@ -146,7 +280,7 @@ TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {
   const std::string out = revive::testing::temp_dir("runner-nan");
   const auto requests = testing::story_world_requests();
   {
-    BatchEditor be(*s.model, s.tok, *editor, s.plan());
+    BatchEditor be(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
     RunnerOptions ro;
     ro.batch_size = 10;
     ro.num_edits = 10;
@@ -164,7 +298,7 @@ TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {
 
   std::map<std::string, at::Tensor> before;
   for (const auto& n : s.names) before[n] = s.model->linear_weight(n).local().clone();
-  BatchEditor be(*s.model, s.tok, *editor, s.plan());
+  BatchEditor be(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
   FilterPipeline poison;
   poison.add(std::make_shared<PoisonFilter>());
   be.set_filters(s.names[1], poison);  // layer 1 is written first, then layer 2 fails
@@ -197,7 +331,7 @@ TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   const auto requests = testing::story_world_requests();
   auto run = [&](const std::string& out, int64_t edits, bool resume, StoriesRun& s, Editor& editor) {
-    BatchEditor be(*s.model, s.tok, editor, s.plan());
+    BatchEditor be(*s.model, s.tok, editor, s.plan(kMechanicsSteps));
     RunnerOptions ro;
     ro.batch_size = 10;
     ro.num_edits = edits;

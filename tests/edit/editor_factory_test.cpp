@@ -1,0 +1,45 @@
+// Editors by name: every listed name builds the editor it names, with the
+// preset's options; an unknown name is an error naming the option and the
+// known names.
+#include "lib/edit/editor_factory.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "lib/edit/memit_editor.h"
+#include "lib/edit/presets.h"
+#include "sharding/errors.h"
+
+namespace revive::edit {
+namespace {
+
+TEST(EditorFactory, EveryNameBuildsTheEditorItNames) {
+  const EditPreset& p = find_edit_preset("stories260k");
+  ASSERT_EQ(editor_names().size(), 6u);
+  for (const std::string& name : editor_names()) {
+    const std::unique_ptr<Editor> e = make_editor(name, p);
+    ASSERT_NE(e, nullptr) << name;
+    std::string lower = e->name();
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    EXPECT_EQ(lower, name);
+  }
+  const auto memit = make_editor("memit", p);
+  EXPECT_EQ(dynamic_cast<MemitEditor&>(*memit).options().mom2_update_weight, p.mom2_update_weight);
+}
+
+TEST(EditorFactory, UnknownNameNamesTheOptionAndTheKnownEditors) {
+  try {
+    make_editor("rome", find_edit_preset("stories260k"), "--editor");
+    FAIL() << "an unknown editor was accepted";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("--editor"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'rome'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("memit, alphaedit, emmet, nse, rect, prune"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace revive::edit
