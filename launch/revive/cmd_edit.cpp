@@ -168,10 +168,7 @@ Command edit_command() {
           revive_filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.at(name)));
           fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive_filters.back()));
         } else if (f == "rect") {
-          // The ranking is over the whole matrix: a split weight ranks across its shards.
-          const sharding::ShardedTensor& w = s.model->linear_weight(name);
-          sharding::Communicator* shards = w.spec().dim >= 0 ? &w.reduce_group() : nullptr;
-          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction, shards));
+          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
         } else {
           throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
         }

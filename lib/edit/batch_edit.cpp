@@ -245,7 +245,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
 
     t = std::chrono::steady_clock::now();
     const auto f = filters_.find(name);
-    const WeightUpdate safe = f == filters_.end() ? update : f->second.apply(update, w.local());
+    const WeightUpdate safe = f == filters_.end() ? update : f->second.apply(update, w);
     lr.filtered_norm = f == filters_.end() ? lr.update_norm : update_frobenius(safe, group);
     lr.seconds_filter = batch_seconds_since(t);
 

@@ -18,7 +18,8 @@ class ReviveUpdateFilter : public UpdateFilter {
   // Keeps a reference: the filter (and its basis) must outlive this object.
   explicit ReviveUpdateFilter(const spectral::ReviveFilter& filter) : filter_(filter) {}
   std::string name() const override { return "revive"; }
-  WeightUpdate apply(const WeightUpdate& update, const at::Tensor& weight) const override;
+  // Throws when `weight` is not laid out as the weight the basis was made for.
+  WeightUpdate apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const override;
 
  private:
   const spectral::ReviveFilter& filter_;

@@ -5,15 +5,17 @@
 
 namespace revive::edit {
 
-RectMaskFilter::RectMaskFilter(double keep_fraction, sharding::Communicator* shards)
-    : keep_fraction_(keep_fraction), shards_(shards) {
+RectMaskFilter::RectMaskFilter(double keep_fraction) : keep_fraction_(keep_fraction) {
   if (!(keep_fraction_ > 0.0 && keep_fraction_ <= 1.0)) {
     throw Error("RECT filter: keep_fraction must be in (0, 1], got " + std::to_string(keep_fraction_));
   }
 }
 
-WeightUpdate RectMaskFilter::apply(const WeightUpdate& update, const at::Tensor& weight) const {
-  return WeightUpdate::dense(update.layer(), rect_sparsify(update.materialize(), weight, keep_fraction_, shards_));
+WeightUpdate RectMaskFilter::apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const {
+  sharding::Communicator* shards =
+      weight.spec().dim >= 0 && weight.reduce_group().size() > 1 ? &weight.reduce_group() : nullptr;
+  return WeightUpdate::dense(update.layer(),
+                             rect_sparsify(update.materialize(), weight.local(), keep_fraction_, shards));
 }
 
 FilterPipeline& FilterPipeline::add(std::shared_ptr<const UpdateFilter> filter) {
@@ -22,7 +24,7 @@ FilterPipeline& FilterPipeline::add(std::shared_ptr<const UpdateFilter> filter) 
   return *this;
 }
 
-WeightUpdate FilterPipeline::apply(const WeightUpdate& update, const at::Tensor& weight) const {
+WeightUpdate FilterPipeline::apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const {
   WeightUpdate u = update;
   for (const auto& f : filters_) {
     u.check_finite();

@@ -2,7 +2,10 @@
 // Update filters: transformations of a WeightUpdate applied after the editor and
 // before the write (DESIGN.md section 1: REVIVE runs here; RECT's mask too).
 // Composable: a FilterPipeline applies its filters in the order added, so every
-// editor runs with or without them. A filter never touches the weight.
+// editor runs with or without them. A filter never touches the weight; it asks
+// the weight for its layout, so a filter over the whole matrix of a split weight
+// (RECT's ranking, REVIVE's projections) reduces over the weight's own group and
+// no caller has to say so.
 #include <ATen/core/Tensor.h>
 
 #include <memory>
@@ -10,10 +13,7 @@
 #include <vector>
 
 #include "lib/edit/weight_update.h"
-
-namespace revive::sharding {
-class Communicator;
-}
+#include "sharding/sharded_tensor.h"
 
 namespace revive::edit {
 
@@ -21,23 +21,23 @@ class UpdateFilter {
  public:
   virtual ~UpdateFilter() = default;
   virtual std::string name() const = 0;
-  // The filtered update. `weight` is the (local shard of the) current weight the
-  // update will be added to, laid out like the update.
-  virtual WeightUpdate apply(const WeightUpdate& update, const at::Tensor& weight) const = 0;
+  // The filtered update. `weight` is the current weight the update will be added
+  // to; the update is laid out like weight.local(). Collective over
+  // weight.reduce_group() for filters that need the whole matrix.
+  virtual WeightUpdate apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const = 0;
 };
 
 // RECT's mask as a filter: keep the top keep_fraction entries by |dW| / |W|
-// (rect_editor.h); the result is dense. For a tensor-parallel weight, `shards`
-// is the group its shards are split over (the ranking stays global; collective).
+// (rect_editor.h); the result is dense. The ranking is over the whole matrix:
+// for a split weight, across its shards (collective over its group).
 class RectMaskFilter : public UpdateFilter {
  public:
-  explicit RectMaskFilter(double keep_fraction = 0.2, sharding::Communicator* shards = nullptr);
+  explicit RectMaskFilter(double keep_fraction = 0.2);
   std::string name() const override { return "rect"; }
-  WeightUpdate apply(const WeightUpdate& update, const at::Tensor& weight) const override;
+  WeightUpdate apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const override;
 
  private:
   double keep_fraction_;
-  sharding::Communicator* shards_;
 };
 
 class FilterPipeline {
@@ -45,7 +45,7 @@ class FilterPipeline {
   FilterPipeline& add(std::shared_ptr<const UpdateFilter> filter);
   // Each filter in turn; the result passes check_finite() (a filter must not
   // introduce NaN/Inf either). An empty pipeline returns the update unchanged.
-  WeightUpdate apply(const WeightUpdate& update, const at::Tensor& weight) const;
+  WeightUpdate apply(const WeightUpdate& update, const sharding::ShardedTensor& weight) const;
   size_t size() const { return filters_.size(); }
   bool empty() const { return filters_.empty(); }
   // "revive+rect", or "none".

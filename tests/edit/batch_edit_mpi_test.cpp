@@ -101,7 +101,7 @@ EditedModel edit_once(Variant variant, const std::string& folder, const model::T
       filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.back()));
       fp.add(std::make_shared<ReviveUpdateFilter>(*filters.back()));
     } else if (variant == Variant::kMemitRectFilter) {
-      fp.add(std::make_shared<RectMaskFilter>(0.2, w.spec().dim >= 0 ? &w.reduce_group() : nullptr));
+      fp.add(std::make_shared<RectMaskFilter>(0.2));  // ranks across w's shards by itself
     }
     if (!fp.empty()) be.set_filters(n, fp);
   }

@@ -9,6 +9,7 @@
 #include "lib/edit/rect_editor.h"
 #include "lib/spectral/protected_basis.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/errors.h"
 #include "tests/edit/edit_fixtures.h"
 
 namespace revive::edit {
@@ -46,7 +47,7 @@ TEST_F(ReviveUpdateFilterTest, FactoredUpdateStaysFactoredWithNoProtectedCompone
   const spectral::ReviveFilter revive(basis_);
   const ReviveUpdateFilter f(revive);
   const WeightUpdate u = WeightUpdate::factored("l", randn({20, 3}, 2), randn({30, 3}, 3));
-  const WeightUpdate safe = f.apply(u, w0_);
+  const WeightUpdate safe = f.apply(u, weight_);
   ASSERT_TRUE(safe.is_factored());
   const at::Tensor dw = safe.materialize();
   EXPECT_LT(rel_err(dw, reference(u.materialize())), 1e-10);
@@ -60,8 +61,26 @@ TEST_F(ReviveUpdateFilterTest, DenseUpdateAndPipelineWithRect) {
   FilterPipeline p;
   p.add(std::make_shared<ReviveUpdateFilter>(revive)).add(std::make_shared<RectMaskFilter>(0.2));
   EXPECT_EQ(p.describe(), "revive+rect");
-  const WeightUpdate out = p.apply(WeightUpdate::dense("l", dw), w0_);
+  const WeightUpdate out = p.apply(WeightUpdate::dense("l", dw), weight_);
   EXPECT_TRUE(at::allclose(out.materialize(), rect_sparsify(reference(dw), w0_, 0.2), 1e-10, 1e-12));
+}
+
+// The filter asks the weight for its layout: a weight laid out otherwise than the
+// one the basis was made for is refused, naming both.
+TEST_F(ReviveUpdateFilterTest, RefusesAWeightLaidOutOtherwiseThanItsBasis) {
+  const spectral::ReviveFilter revive(basis_);
+  const ReviveUpdateFilter f(revive);
+  const WeightUpdate u = WeightUpdate::factored("l", randn({20, 3}, 2), randn({30, 3}, 3));
+  const sharding::ShardedTensor other = sharding::ShardedTensor::from_full(w0_, sharding::Layout::kRow, group_);
+  try {
+    f.apply(u, other);
+    FAIL() << "a weight of another layout was accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'l'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(sharding::to_string(sharding::Layout::kRow)), std::string::npos) << msg;
+    EXPECT_NE(msg.find(sharding::to_string(sharding::Layout::kReplicated)), std::string::npos) << msg;
+  }
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ namespace {
 class PoisonFilter : public UpdateFilter {
  public:
   std::string name() const override { return "poison"; }
-  WeightUpdate apply(const WeightUpdate& u, const at::Tensor&) const override {
+  WeightUpdate apply(const WeightUpdate& u, const sharding::ShardedTensor&) const override {
     at::Tensor dw = u.materialize().clone();
     dw.view({-1})[0] = std::numeric_limits<float>::quiet_NaN();
     return WeightUpdate::dense(u.layer(), dw);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/edit/rect_editor.h"
+#include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"
 #include "tests/edit/edit_fixtures.h"
 
@@ -15,12 +16,18 @@ namespace {
 using testing::randn;
 using testing::rel_err;
 
+// A whole (unsplit) weight, as a single process holds it.
+sharding::ShardedTensor whole(const at::Tensor& w) {
+  static sharding::LocalCommunicator solo("solo");
+  return sharding::ShardedTensor::from_full(w, sharding::Layout::kReplicated, solo);
+}
+
 // A test filter: scales the update (keeps it factored).
 class ScaleFilter : public UpdateFilter {
  public:
   explicit ScaleFilter(double s) : s_(s) {}
   std::string name() const override { return "scale"; }
-  WeightUpdate apply(const WeightUpdate& u, const at::Tensor&) const override {
+  WeightUpdate apply(const WeightUpdate& u, const sharding::ShardedTensor&) const override {
     return u.is_factored() ? WeightUpdate::factored(u.layer(), u.r() * s_, u.x())
                            : WeightUpdate::dense(u.layer(), u.dense_delta() * s_);
   }
@@ -33,7 +40,7 @@ TEST(FilterPipeline, EmptyPipelineReturnsTheUpdate) {
   const WeightUpdate u = WeightUpdate::factored("l", randn({4, 2}, 1), randn({5, 2}, 2));
   FilterPipeline p;
   EXPECT_EQ(p.describe(), "none");
-  const WeightUpdate out = p.apply(u, randn({4, 5}, 3));
+  const WeightUpdate out = p.apply(u, whole(randn({4, 5}, 3)));
   EXPECT_TRUE(out.is_factored());
   EXPECT_TRUE(at::equal(out.materialize(), u.materialize()));
 }
@@ -44,7 +51,7 @@ TEST(FilterPipeline, RectFilterEqualsRectSparsify) {
   FilterPipeline p;
   p.add(std::make_shared<RectMaskFilter>(0.25));
   EXPECT_EQ(p.describe(), "rect");
-  const WeightUpdate out = p.apply(u, w);
+  const WeightUpdate out = p.apply(u, whole(w));
   EXPECT_FALSE(out.is_factored());
   EXPECT_TRUE(at::equal(out.materialize(), rect_sparsify(u.materialize(), w, 0.25)));
   EXPECT_EQ(at::count_nonzero(out.materialize()).item<int64_t>(), 12);
@@ -60,12 +67,12 @@ TEST(FilterPipeline, FiltersRunInTheOrderAdded) {
   a.add(std::make_shared<ScaleFilter>(3.0)).add(std::make_shared<RectMaskFilter>(0.2));
   b.add(std::make_shared<RectMaskFilter>(0.2)).add(std::make_shared<ScaleFilter>(3.0));
   EXPECT_EQ(a.describe(), "scale+rect");
-  EXPECT_LT(rel_err(a.apply(u, w).materialize(), b.apply(u, w).materialize()), 1e-15);
-  EXPECT_LT(rel_err(a.apply(u, w).materialize(), 3.0 * rect_sparsify(u.materialize(), w, 0.2)), 1e-15);
+  EXPECT_LT(rel_err(a.apply(u, whole(w)).materialize(), b.apply(u, whole(w)).materialize()), 1e-15);
+  EXPECT_LT(rel_err(a.apply(u, whole(w)).materialize(), 3.0 * rect_sparsify(u.materialize(), w, 0.2)), 1e-15);
 
   FilterPipeline bad;
   bad.add(std::make_shared<ScaleFilter>(std::numeric_limits<double>::quiet_NaN()));
-  EXPECT_THROW(bad.apply(u, w), Error);
+  EXPECT_THROW(bad.apply(u, whole(w)), Error);
   EXPECT_THROW(bad.add(nullptr), Error);
   EXPECT_THROW(RectMaskFilter(1.5), Error);
 }
