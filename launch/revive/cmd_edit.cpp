@@ -88,7 +88,10 @@ Command edit_command() {
          "auto (on for nse), on, off")
         ("max-iterations", po::value<int64_t>(), "iterative editing: measurements (passes = this - 1; default: the preset's)")
         ("iteration-alpha", po::value<double>(), "iterative editing: a request is done within this distance (default: the preset's)")
-        ("iteration-upper-bound", po::value<double>(), "iterative editing: a request is given up beyond this distance (default: the preset's)");
+        ("iteration-upper-bound", po::value<double>(), "iterative editing: a request is given up beyond this distance (default: the preset's)")
+        ("request-clusters", po::value<int64_t>(),
+         "split each batch into this many groups of requests by the overlap of their selected neurons, edited one "
+         "after another (NSE's clustering; default: the preset's for nse, else 1)");
     po::options_description v("Evaluation during the run");
     v.add_options()
         ("eval-edited", po::value<size_t>()->default_value(200), "edited requests evaluated per record (0: none)")
@@ -154,6 +157,11 @@ Command edit_command() {
       if (vm.count("max-iterations")) plan.iterations.max_iterations = vm["max-iterations"].as<int64_t>();
       if (vm.count("iteration-alpha")) plan.iterations.alpha = vm["iteration-alpha"].as<double>();
       if (vm.count("iteration-upper-bound")) plan.iterations.upper_bound = vm["iteration-upper-bound"].as<double>();
+    }
+    if (editor_name == "nse") plan.clustering = s.preset.nse_clustering();
+    if (vm.count("request-clusters")) {
+      plan.clustering.clusters = vm["request-clusters"].as<int64_t>();
+      if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
     }
     edit::ContextTemplateOptions cto;
     cto.per_prefix = vm["context-templates"].as<int64_t>();

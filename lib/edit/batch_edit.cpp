@@ -258,6 +258,38 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
   report.pass_requests.push_back(static_cast<int64_t>(batch.size()));
 }
 
+void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
+                             const at::Tensor& zs, BatchReport& report) {
+  std::vector<data::EditRequest> group;
+  for (int64_t j : members) group.push_back(batch[static_cast<size_t>(j)]);
+  const at::Tensor group_zs = zs.index_select(1, at::tensor(members, at::kLong).to(zs.device()));
+  const IterativeEditing& it = plan_.iterations;
+  if (!it.enabled) {
+    edit_layers(group, group_zs, report);
+    return;
+  }
+  REVIVE_CHECK(it.max_iterations >= 1 && it.alpha >= 0 && it.upper_bound > it.alpha,
+               "edit plan: iterative editing needs max_iterations >= 1 and 0 <= alpha < upper_bound");
+  int64_t converged = 0, given_up = 0;
+  for (int64_t m = 0; m < it.max_iterations; ++m) {
+    // Every rank measures the same (gathered) outputs, so all agree on the set.
+    const at::Tensor dist = (group_zs - batch_outputs(group, zs.scalar_type())).to(at::kDouble).norm(2, {0});
+    std::vector<int64_t> open;
+    converged = given_up = 0;
+    for (int64_t j = 0; j < dist.size(0); ++j) {
+      const double d = dist[j].item<double>();
+      if (d > it.alpha && d < it.upper_bound) open.push_back(j);
+      else ++(d <= it.alpha ? converged : given_up);
+    }
+    if (open.empty() || m == it.max_iterations - 1) break;
+    std::vector<data::EditRequest> sub;
+    for (int64_t j : open) sub.push_back(group[static_cast<size_t>(j)]);
+    edit_layers(sub, group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device())), report);
+  }
+  report.converged += converged;
+  report.given_up += given_up;
+}
+
 BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   REVIVE_CHECK(!batch.empty(), "BatchEditor::apply: empty batch");
   const auto t_start = std::chrono::steady_clock::now();
@@ -278,27 +310,18 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
   try {
-    const IterativeEditing& it = plan_.iterations;
-    if (!it.enabled) {
-      edit_layers(batch, zs, report);
+    std::vector<std::vector<int64_t>> groups;
+    if (plan_.clustering.clusters > 1 && batch.size() > 1) {
+      // Keys of the first edited layer before any edit, as the published code;
+      // gathered over dp, so every rank forms the same groups.
+      groups = cluster_requests(batch_keys(batch, 0), plan_.clustering);
     } else {
-      REVIVE_CHECK(it.max_iterations >= 1 && it.alpha >= 0 && it.upper_bound > it.alpha,
-                   "edit plan: iterative editing needs max_iterations >= 1 and 0 <= alpha < upper_bound");
-      for (int64_t m = 0; m < it.max_iterations; ++m) {
-        // Every rank measures the same (gathered) outputs, so all agree on the set.
-        const at::Tensor dist = (zs - batch_outputs(batch, zs.scalar_type())).to(at::kDouble).norm(2, {0});
-        std::vector<int64_t> open;
-        report.converged = report.given_up = 0;
-        for (int64_t j = 0; j < dist.size(0); ++j) {
-          const double d = dist[j].item<double>();
-          if (d > it.alpha && d < it.upper_bound) open.push_back(j);
-          else ++(d <= it.alpha ? report.converged : report.given_up);
-        }
-        if (open.empty() || m == it.max_iterations - 1) break;
-        std::vector<data::EditRequest> sub;
-        for (int64_t j : open) sub.push_back(batch[static_cast<size_t>(j)]);
-        edit_layers(sub, zs.index_select(1, at::tensor(open, at::kLong).to(zs.device())), report);
-      }
+      groups.emplace_back(batch.size());
+      for (size_t j = 0; j < batch.size(); ++j) groups[0][j] = static_cast<int64_t>(j);
+    }
+    for (const std::vector<int64_t>& members : groups) {
+      report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
+      edit_group(batch, members, zs, report);
     }
     if (editor_.records_keys()) {
       t = std::chrono::steady_clock::now();

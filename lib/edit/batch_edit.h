@@ -23,6 +23,7 @@
 #include "lib/edit/context_templates.h"
 #include "lib/edit/editor.h"
 #include "lib/edit/iterative_editing.h"
+#include "lib/edit/request_clustering.h"
 #include "lib/edit/update_filter.h"
 #include "lib/edit/value_optimizer.h"
 
@@ -49,6 +50,9 @@ struct EditPlan {
   // edits; the residual is still taken against the current model.
   bool rewind_values = false;
   IterativeEditing iterations;
+  // NSE's clustering: the batch is split into groups of requests that use the
+  // same neurons, edited one after another (each with its own iterative loop).
+  RequestClustering clustering;
 };
 
 struct LayerEditReport {
@@ -68,6 +72,7 @@ struct BatchReport {
   // (alpha, upper_bound) at the end, i.e. done or given up.
   std::vector<int64_t> pass_requests;
   int64_t converged = 0, given_up = 0;
+  std::vector<int64_t> cluster_sizes;  // requests of each group, in edit order
   double seconds_values = 0, seconds_record = 0, seconds_total = 0;
 };
 
@@ -103,6 +108,10 @@ class BatchEditor {
   at::Tensor batch_keys(const std::vector<data::EditRequest>& batch, int64_t position) const;
   // Outputs [hidden, n] of the last edited layer at each request's fact token.
   at::Tensor batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const;
+  // The requests `members` of `batch` edited toward their columns of zs: one pass,
+  // or the iterative loop when the plan asks for it.
+  void edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
+                  const at::Tensor& zs, BatchReport& report);
   // One pass over the edited layers toward targets zs [hidden, n] of `batch`.
   void edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report);
 

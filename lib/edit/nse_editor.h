@@ -3,7 +3,7 @@
 // 2024), the part that is update math; reference: the authors' code
 // (github.com/jianghoucheng/nse, nse/nse_main.py, and hparams/NSE/*.json).
 //
-// The method has four parts:
+// The method has five parts:
 //  (a) weights rewinding for value computation: v* is optimised on the model with
 //      the ORIGINAL weights of the edited layers (the published code loads v*
 //      computed on the unedited model), the residual taken against the current
@@ -22,11 +22,13 @@
 //      output is still between alpha and upper_bound away from v*, up to
 //      max_iterations times; that loop needs the model and lives in BatchEditor
 //      (EditPlan::iterations).
-// Differences from the published code: it clusters a batch's requests by the
-// overlap of their selected neurons (spectral clustering, 3 clusters) and edits
-// the clusters one after another; here a batch is one cluster. It adds the keys of
-// converged requests to the cache at every iteration (so repeatedly); here every
-// request's keys are added once, after the batch.
+//  (e) clustering: the batch is split by the overlap of each request's selected
+//      neurons (spectral clustering, n_clusters groups) and the groups are edited
+//      one after another, each with its own iterative loop (request_clustering.h,
+//      EditPlan::clustering).
+// Difference from the published code: it adds the keys of the requests that are
+// done to the cache at every iteration (so some repeatedly); here every request's
+// keys are added once, after the batch.
 #include <ATen/core/Tensor.h>
 
 #include <map>

@@ -15,6 +15,7 @@
 #include "lib/edit/nse_editor.h"
 #include "lib/edit/prune_editor.h"
 #include "lib/edit/rect_editor.h"
+#include "lib/edit/request_clustering.h"
 
 namespace revive::edit {
 
@@ -43,6 +44,7 @@ struct EditPreset {
   int nse_max_iterations = 8;
   double nse_alpha = 15.0;
   double nse_upper_bound = 100.0;
+  int nse_clusters = 3;  // groups per batch (n_clusters)
   bool published = true;
   std::string note;
 
@@ -54,6 +56,7 @@ struct EditPreset {
   EmmetOptions emmet() const;
   NseOptions nse() const;
   IterativeEditing nse_iterations() const;  // enabled
+  RequestClustering nse_clustering() const;
 };
 
 // All presets, in a fixed order.

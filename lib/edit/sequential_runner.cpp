@@ -311,7 +311,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   std::string last_checkpoint = summary.resumed_from > 0 ? "edits-" + std::to_string(summary.resumed_from) : "none";
   // Window sums since the last record.
   double win_eff = 0, win_loss = 0, win_prob = 0;
-  int64_t win_batches = 0, win_requests = 0, win_passes = 0, win_converged = 0, win_given_up = 0;
+  int64_t win_batches = 0, win_requests = 0, win_passes = 0, win_converged = 0, win_given_up = 0, win_groups = 0;
   json win_t = {{"values", 0.0}, {"keys", 0.0}, {"solve", 0.0}, {"filter", 0.0}, {"write", 0.0}, {"record", 0.0},
                 {"efficacy", 0.0}};
   auto append_record = [&](const json& rec) {
@@ -353,6 +353,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     win_eff += eff;
     ++win_batches;
     win_passes += rep.passes;
+    win_groups += static_cast<int64_t>(rep.cluster_sizes.size());
     win_converged += rep.converged;
     win_given_up += rep.given_up;
     for (size_t i = 0; i < rep.values.final_loss.size(); ++i) {
@@ -380,6 +381,9 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       rec["value_prob"] = win_requests > 0 ? win_prob / static_cast<double>(win_requests) : 0.0;
       rec["layers"] = layer_metrics(rep);
       rec["passes_per_batch"] = static_cast<double>(win_passes) / static_cast<double>(win_batches);
+      if (editor_.plan().clustering.clusters > 1) {
+        rec["groups_per_batch"] = static_cast<double>(win_groups) / static_cast<double>(win_batches);
+      }
       if (editor_.plan().iterations.enabled) rec["iterative"] = {{"converged", win_converged}, {"given_up", win_given_up}};
       if (evaluator_) {
         const auto tv = std::chrono::steady_clock::now();
@@ -393,7 +397,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       append_record(rec);
       say(runner_progress_line(rec, total));
       win_eff = win_loss = win_prob = 0;
-      win_batches = win_requests = win_passes = win_converged = win_given_up = 0;
+      win_batches = win_requests = win_passes = win_converged = win_given_up = win_groups = 0;
       for (auto& [k, v] : win_t.items()) v = 0.0;
     }
     if (runner_crossed(before, done, options_.checkpoint_every) || (options_.checkpoint_every > 0 && done == total)) {

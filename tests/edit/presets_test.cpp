@@ -50,10 +50,11 @@ TEST(EditPresets, PublishedNseDefaults) {
   struct Row {
     const char* name;
     double mom2, neuron_threshold, alpha, upper_bound;
-    int64_t max_iterations;
+    int64_t max_iterations, clusters;
   };
-  for (const Row& r : {Row{"gpt2-xl", 10000, 0.8, 35, 150, 8}, Row{"gpt-j-6b", 15000, 0.8, 15, 100, 8},
-                       Row{"llama-3-8b", 15000, 1.0, 2.5, 50, 3}}) {
+  // Llama-3-8B's are AlphaEdit's hparams/NSE, which have no clustering.
+  for (const Row& r : {Row{"gpt2-xl", 10000, 0.8, 35, 150, 8, 3}, Row{"gpt-j-6b", 15000, 0.8, 15, 100, 8, 3},
+                       Row{"llama-3-8b", 15000, 1.0, 2.5, 50, 3, 1}}) {
     const EditPreset& p = find_edit_preset(r.name);
     EXPECT_EQ(p.nse().mom2_update_weight, r.mom2) << r.name;
     EXPECT_EQ(p.nse().neuron_threshold, r.neuron_threshold) << r.name;
@@ -61,6 +62,8 @@ TEST(EditPresets, PublishedNseDefaults) {
     EXPECT_EQ(it.alpha, r.alpha) << r.name;
     EXPECT_EQ(it.upper_bound, r.upper_bound) << r.name;
     EXPECT_EQ(it.max_iterations, r.max_iterations) << r.name;
+    EXPECT_EQ(p.nse_clustering().clusters, r.clusters) << r.name;
+    EXPECT_EQ(p.nse_clustering().neuron_threshold, r.neuron_threshold) << r.name;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "lib/edit/edit_keys.h"
 #include "lib/edit/memit_editor.h"
 #include "lib/edit/presets.h"
+#include "lib/edit/request_clustering.h"
 #include "lib/edit/revive_update_filter.h"
 #include "lib/edit/sequential_runner.h"
 #include "lib/edit/value_optimizer.h"
@@ -270,6 +271,59 @@ TEST(BatchEditor, IterativeEditingPassesOverTheRequestsStillOpen) {
   // The first pass is `once`'s edit, so the second edits exactly the requests it
   // left beyond alpha.
   EXPECT_EQ(iterative.pass_requests[1], (once_d > it.alpha).sum().item<int64_t>());
+}
+
+TEST(BatchEditor, RequestClustersAreEditedOneAfterAnother) {
+  // NSE's clustering: the batch splits into groups by neuron overlap at the first
+  // edited layer, edited in turn toward v* computed once for the whole batch. With
+  // v* on the original weights (rewinding) and MEMIT (no state across batches),
+  // that equals editing each group as its own batch, in the same order.
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  const auto all = testing::story_world_requests();
+  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  EditPlan plan = s.plan(kMechanicsSteps);
+  plan.rewind_values = true;
+  plan.clustering.clusters = 3;
+  plan.clustering.neuron_threshold = 0.8;
+  const at::Tensor keys =
+      compute_keys(*s.model, s.tok, batch, plan.layers[0], plan.module, plan.templates, 64, plan.values.fact_token);
+  const auto groups = cluster_requests(keys, plan.clustering);
+  ASSERT_GE(groups.size(), 2u);
+  std::vector<int64_t> sizes;
+  for (const auto& g : groups) sizes.push_back(static_cast<int64_t>(g.size()));
+
+  std::map<std::string, at::Tensor> original, clustered;
+  for (const auto& n : s.names) original[n] = s.model->linear_weight(n).local().clone();
+  {
+    auto editor = s.make_editor("memit");
+    BatchEditor be(*s.model, s.tok, *editor, plan);
+    const BatchReport r = be.apply(batch);
+    EXPECT_EQ(r.cluster_sizes, sizes);
+    EXPECT_EQ(r.passes, static_cast<int64_t>(groups.size()));
+    EXPECT_EQ(r.pass_requests, sizes);
+    EXPECT_EQ(r.layers.size(), s.names.size() * groups.size());
+  }
+  for (const auto& n : s.names) clustered[n] = s.model->linear_weight(n).local().clone();
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& n : s.names) s.model->linear_weight(n).local().copy_(original.at(n));
+  }
+  plan.clustering = {};
+  auto editor = s.make_editor("memit");
+  BatchEditor be(*s.model, s.tok, *editor, plan);
+  for (const auto& g : groups) {
+    std::vector<data::EditRequest> part;
+    for (int64_t j : g) part.push_back(batch[static_cast<size_t>(j)]);
+    EXPECT_EQ(be.apply(part).cluster_sizes, (std::vector<int64_t>{static_cast<int64_t>(g.size())}));
+  }
+  for (const auto& n : s.names) {
+    const at::Tensor update = clustered.at(n) - original.at(n);
+    const at::Tensor apart = s.model->linear_weight(n).local() - original.at(n);
+    ASSERT_GT(update.norm().item<double>(), 0.0) << n;
+    EXPECT_LT((update - apart).norm().item<double>(), 1e-3 * update.norm().item<double>()) << n;
+  }
 }
 
 TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {

@@ -46,6 +46,15 @@ python_free_eff() { grep -o '"efficacy":[0-9.e-]*' "$1" | head -1; }
   --out "$work/dp2" --json > "$work/dp2.json"
 grep -q '"edits":30' "$work/dp2.json" || fail "dp 2 run did not finish"
 
+# NSE with its clustering: each batch of 10 edited as 3 groups of requests.
+"$revive" edit "${common[@]}" --editor nse --request-clusters 3 --num-edits 10 --metrics-every 10 --no-drift \
+  --out "$work/nse" --json > "$work/nse.json"
+grep -q '"groups_per_batch":3' "$work/nse.json" || fail "nse run did not edit 3 groups per batch: $(cat "$work/nse.json")"
+if "$revive" edit "${common[@]}" --editor nse --request-clusters 0 --num-edits 10 --out "$work/nse0" 2> "$work/nse0.err"; then
+  fail "--request-clusters 0 was accepted"
+fi
+grep -q "request-clusters" "$work/nse0.err" || fail "the error does not name --request-clusters: $(cat "$work/nse0.err")"
+
 "$revive" eval --model "$model" --requests "$work/toy/world/requests.json" --limit 20 --no-fluency --json \
   | grep -q '"efficacy"' || fail "eval JSON lacks efficacy"
 "$revive" ppl --model "$model" --text "$work/toy/world/train.txt" --split lines --json | grep -q '"ppl"' \
