@@ -57,20 +57,31 @@ Block& Transformer::block(int64_t layer) {
 
 at::ScalarType Transformer::dtype() const { return final_norm_w_.scalar_type(); }
 
-at::Tensor Transformer::hidden_states(const at::Tensor& ids_in, const ForwardOptions& opts) {
-  REVIVE_CHECK(ids_in.dim() == 2, "forward: input_ids must be [batch, tokens]");
-  const at::Tensor ids = ids_in.to(at::kLong);
-  const int64_t B = ids.size(0), T = ids.size(1);
+at::Tensor Transformer::run_blocks(const at::Tensor& ids_in, at::Tensor h, int64_t begin, int64_t end,
+                                   const ForwardOptions& opts) {
+  REVIVE_CHECK(0 <= begin && begin <= end && end <= num_layers(), "forward: block range out of range");
+  const bool from_embedding = begin == 0;
+  if (from_embedding) {
+    REVIVE_CHECK(ids_in.dim() == 2, "forward: input_ids must be [batch, tokens]");
+  } else {
+    REVIVE_CHECK(h.dim() == 3 && h.size(2) == config_.hidden_size, "forward_after: stream must be [batch, tokens, hidden]");
+  }
+  const at::Tensor ids = from_embedding ? ids_in.to(at::kLong) : at::Tensor();
+  const int64_t B = from_embedding ? ids.size(0) : h.size(0), T = from_embedding ? ids.size(1) : h.size(1);
+  const at::TensorOptions long_opts =
+      at::TensorOptions().dtype(at::kLong).device(from_embedding ? ids.device() : h.device());
   const at::Tensor mask = opts.attention_mask.defined() ? opts.attention_mask.to(at::kBool)
-                                                        : at::ones({B, T}, ids.options().dtype(at::kBool));
-  REVIVE_CHECK(mask.sizes() == ids.sizes(), "forward: attention_mask must have the shape of input_ids");
+                                                        : at::ones({B, T}, long_opts.dtype(at::kBool));
+  REVIVE_CHECK(mask.dim() == 2 && mask.size(0) == B && mask.size(1) == T,
+               "forward: attention_mask must be [batch, tokens] of the input");
   KvCache* cache = opts.cache;
+  REVIVE_CHECK(cache == nullptr || (begin == 0 && end == num_layers()), "forward: a KV cache needs the whole pass");
   const bool continuing = cache != nullptr && !cache->empty();
   if (continuing) REVIVE_CHECK(cache->key_valid().size(0) == B, "forward: batch size differs from the cache's");
   if (opts.hooks != nullptr && !blocks_.empty()) opts.hooks->validate(num_layers(), blocks_.front()->module_names());
 
   // Position ids count real tokens: row b's t-th real token is at start_b + t.
-  const at::Tensor start = continuing ? cache->next_position() : at::zeros({B}, ids.options());
+  const at::Tensor start = continuing ? cache->next_position() : at::zeros({B}, long_opts);
   const at::Tensor counted = mask.to(at::kLong).cumsum(1);
   const at::Tensor positions = start.unsqueeze(1) + (counted - 1).clamp_min(0);
   const at::Tensor key_valid = continuing ? at::cat({cache->key_valid(), mask}, 1) : mask;
@@ -80,22 +91,42 @@ at::Tensor Transformer::hidden_states(const at::Tensor& ids_in, const ForwardOpt
   ctx.cache = cache;
   ctx.hooks = opts.hooks;
 
-  at::Tensor h = embed_.forward(ids);
-  if (is_gpt2(config_)) {
-    const int64_t max_pos = position_table_.size(0);
-    if (T > 0 && positions.max().item<int64_t>() >= max_pos) {
-      throw Error("forward: position " + std::to_string(positions.max().item<int64_t>()) +
-                  " beyond GPT-2's learned positions (n_positions " + std::to_string(max_pos) + ")");
+  if (from_embedding) {
+    h = embed_.forward(ids);
+    if (is_gpt2(config_)) {
+      const int64_t max_pos = position_table_.size(0);
+      if (T > 0 && positions.max().item<int64_t>() >= max_pos) {
+        throw Error("forward: position " + std::to_string(positions.max().item<int64_t>()) +
+                    " beyond GPT-2's learned positions (n_positions " + std::to_string(max_pos) + ")");
+      }
+      h = h + at::embedding(position_table_, positions);
     }
-    h = h + at::embedding(position_table_, positions);
-  } else {
-    std::tie(ctx.rope_cos, ctx.rope_sin) = rope_.cos_sin(positions, h.scalar_type());
   }
-  for (auto& b : blocks_) h = b->forward(h, ctx);
+  if (!is_gpt2(config_)) std::tie(ctx.rope_cos, ctx.rope_sin) = rope_.cos_sin(positions, h.scalar_type());
+  for (int64_t l = begin; l < end; ++l) h = blocks_[static_cast<size_t>(l)]->forward(h, ctx);
   if (cache != nullptr) cache->commit(key_valid, start + mask.to(at::kLong).sum(1));
+  return h;
+}
 
+at::Tensor Transformer::final_norm(const at::Tensor& h) const {
   if (is_gpt2(config_)) return at::layer_norm(h, {h.size(-1)}, final_norm_w_, final_norm_b_, config_.layer_norm_eps);
   return rms_norm(h, final_norm_w_, config_.rms_norm_eps);
+}
+
+at::Tensor Transformer::hidden_states(const at::Tensor& ids, const ForwardOptions& opts) {
+  return final_norm(run_blocks(ids, at::Tensor(), 0, num_layers(), opts));
+}
+
+at::Tensor Transformer::stream_after(const at::Tensor& ids, int64_t layer, const ForwardOptions& opts) {
+  REVIVE_CHECK(layer >= 0 && layer < num_layers(), "stream_after: layer out of range");
+  REVIVE_CHECK(opts.cache == nullptr, "stream_after: no KV cache");
+  return run_blocks(ids, at::Tensor(), 0, layer + 1, opts);
+}
+
+at::Tensor Transformer::forward_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts) {
+  REVIVE_CHECK(layer >= 0 && layer < num_layers(), "forward_after: layer out of range");
+  REVIVE_CHECK(opts.cache == nullptr, "forward_after: no KV cache");
+  return logits(final_norm(run_blocks(at::Tensor(), stream, layer + 1, num_layers(), opts)));
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const { return lm_head_.forward(hidden); }

@@ -52,6 +52,14 @@ class Transformer {
   at::Tensor hidden_states(const at::Tensor& input_ids, const ForwardOptions& opts = {});
   // LM head: hidden [..., hidden] -> logits [..., vocab].
   at::Tensor logits(const at::Tensor& hidden) const;
+  // A pass in two parts, for passes that change only block `layer`'s output (v*
+  // optimisation): stream_after runs blocks 0..layer and returns the residual
+  // stream after block `layer`, [B, T, hidden] (opts.hooks' deltas applied);
+  // forward_after continues from such a stream (changed or not) through blocks
+  // layer+1.., the final norm and the head. Together they equal forward; neither
+  // takes a KV cache, and both need the same attention mask.
+  at::Tensor stream_after(const at::Tensor& input_ids, int64_t layer, const ForwardOptions& opts = {});
+  at::Tensor forward_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts = {});
 
   const ModelConfig& config() const { return config_; }
   sharding::Communicator& tp() const { return *tp_; }
@@ -68,6 +76,12 @@ class Transformer {
   sharding::ShardedTensor& linear_weight(const std::string& name);
 
  private:
+  // Blocks [begin, end) of one pass over a [B, T] batch: from the embedding of
+  // `ids` when begin == 0, else from `h`, the stream after block begin - 1.
+  // Returns the stream after block end - 1 (before the final norm).
+  at::Tensor run_blocks(const at::Tensor& ids, at::Tensor h, int64_t begin, int64_t end, const ForwardOptions& opts);
+  at::Tensor final_norm(const at::Tensor& h) const;
+
   ModelConfig config_;
   sharding::Communicator* tp_;
   sharding::VocabParallelEmbedding embed_;

@@ -74,6 +74,16 @@ TEST(Gpt2, HooksCaptureMlpKeysAndTakeDeltas) {
   EXPECT_LT(gpt2_rel_err(logits[0], ref), 1e-12);
   EXPECT_LT(gpt2_rel_err(hooks.captured(key).full()[0], ex.captured[1]), 1e-12);
   EXPECT_LT(gpt2_rel_err(delta.grad(), ex.delta.grad()), 1e-10);
+
+  // The same pass split after the delta's block (the v* optimisation's pass).
+  const at::Tensor split_delta = delta0.clone().requires_grad_(true);
+  const at::Tensor stream = model->stream_after(ids, 1);
+  at::Tensor bump = at::zeros_like(stream);
+  bump[0][5] = 1.0;
+  const at::Tensor split = model->forward_after(1, stream + bump * split_delta);
+  split[0].logsumexp(-1).sum().backward();
+  EXPECT_LT(gpt2_rel_err(split[0], ref), 1e-12);
+  EXPECT_LT(gpt2_rel_err(split_delta.grad(), ex.delta.grad()), 1e-10);
 }
 
 }  // namespace

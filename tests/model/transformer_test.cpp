@@ -142,6 +142,51 @@ TEST(Hooks, CapturedKeysAndDeltaGradientMatchReference) {
   EXPECT_LT(rel_err(delta.grad(), ex.delta.grad()), 1e-10);
 }
 
+TEST(Transformer, PassSplitAfterABlockEqualsTheWholePass) {
+  // stream_after + forward_after (the v* optimisation's pass) against forward, on a
+  // right-padded batch; a delta added to the stream between the two parts against
+  // the reference's delta at that block, value and gradient.
+  Fixture f(testing::tiny_llama_config());
+  const at::Tensor ids = random_ids(2, 7, f.config.vocab_size, 6);
+  at::Tensor mask = at::ones({2, 7}, at::kLong);
+  mask[1].narrow(0, 4, 3).fill_(0);
+  ForwardOptions opts;
+  opts.attention_mask = mask;
+  const at::Tensor full = f.model->forward(ids, opts);
+  for (int64_t layer = 0; layer < f.model->num_layers(); ++layer) {
+    const at::Tensor stream = f.model->stream_after(ids, layer, opts);
+    EXPECT_EQ(stream.sizes(), (at::IntArrayRef{2, 7, f.config.hidden_size}));
+    EXPECT_LT(rel_err(f.model->forward_after(layer, stream, opts), full), 1e-12) << "after block " << layer;
+  }
+
+  auto g = at::make_generator<at::CPUGeneratorImpl>(8);
+  const at::Tensor delta0 = at::randn({f.config.hidden_size}, g, at::kDouble);
+  const at::Tensor weight = at::randn({7, f.config.vocab_size}, g, at::kDouble);
+  ReferenceExtras ex;
+  ex.delta_layer = 0;
+  ex.delta_pos = 3;
+  ex.delta = delta0.clone().requires_grad_(true);
+  const at::Tensor ref = testing::reference_llama(f.config, f.weights, ids[0], &ex);
+  (ref * weight).sum().backward();
+
+  const at::Tensor delta = delta0.clone().requires_grad_(true);
+  const at::Tensor stream = f.model->stream_after(ids.narrow(0, 0, 1), 0);
+  at::Tensor bump = at::zeros_like(stream);
+  bump[0][3] = 1.0;
+  const at::Tensor logits = f.model->forward_after(0, stream + bump * delta);
+  (logits[0] * weight).sum().backward();
+  EXPECT_LT(rel_err(logits[0], ref), 1e-12);
+  EXPECT_LT(rel_err(delta.grad(), ex.delta.grad()), 1e-10);
+
+  KvCache cache;
+  ForwardOptions cached;
+  cached.cache = &cache;
+  EXPECT_THROW(f.model->stream_after(ids, 0, cached), std::exception);
+  EXPECT_THROW(f.model->forward_after(0, stream, cached), std::exception);
+  EXPECT_THROW(f.model->stream_after(ids, f.model->num_layers()), std::exception);
+  EXPECT_THROW(f.model->forward_after(0, stream.select(0, 0)), std::exception);
+}
+
 TEST(Hooks, RejectUnknownModulesAndPositions) {
   Fixture f(testing::tiny_llama_config());
   const at::Tensor ids = random_ids(1, 4, f.config.vocab_size, 6);
