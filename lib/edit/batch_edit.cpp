@@ -322,14 +322,17 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
     for (const std::vector<int64_t>& members : groups) {
       report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
       edit_group(batch, members, zs, report);
-    }
-    if (editor_.records_keys()) {
+      if (!editor_.records_keys()) continue;
+      // The group's keys on the model it left, so the solves of later groups
+      // (and batches) protect its edits, as NSE's loop does.
       t = std::chrono::steady_clock::now();
+      std::vector<data::EditRequest> group;
+      for (int64_t j : members) group.push_back(batch[static_cast<size_t>(j)]);
       for (size_t i = 0; i < names_.size(); ++i) {
-        const at::Tensor keys = batch_keys(batch, static_cast<int64_t>(i));
+        const at::Tensor keys = batch_keys(group, static_cast<int64_t>(i));
         distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());
       }
-      report.seconds_record = batch_seconds_since(t);
+      report.seconds_record += batch_seconds_since(t);
     }
   } catch (...) {
     at::NoGradGuard no_grad;

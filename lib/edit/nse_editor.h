@@ -25,10 +25,12 @@
 //  (e) clustering: the batch is split by the overlap of each request's selected
 //      neurons (spectral clustering, n_clusters groups) and the groups are edited
 //      one after another, each with its own iterative loop (request_clustering.h,
-//      EditPlan::clustering).
+//      EditPlan::clustering); a group's keys join the cache when it is done, so
+//      the solves of later groups protect it.
 // Difference from the published code: it adds the keys of the requests that are
-// done to the cache at every iteration (so some repeatedly); here every request's
-// keys are added once, after the batch.
+// done to the cache at every iteration (so some repeatedly, and none of those
+// still open at the last); here each request's keys are added once, after its
+// group.
 #include <ATen/core/Tensor.h>
 
 #include <map>

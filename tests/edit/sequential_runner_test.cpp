@@ -275,9 +275,11 @@ TEST(BatchEditor, IterativeEditingPassesOverTheRequestsStillOpen) {
 
 TEST(BatchEditor, RequestClustersAreEditedOneAfterAnother) {
   // NSE's clustering: the batch splits into groups by neuron overlap at the first
-  // edited layer, edited in turn toward v* computed once for the whole batch. With
-  // v* on the original weights (rewinding) and MEMIT (no state across batches),
-  // that equals editing each group as its own batch, in the same order.
+  // edited layer, edited in turn toward v* computed once for the whole batch, each
+  // group's keys joining the cache when it is done. With v* on the original
+  // weights (rewinding), that equals editing each group as its own batch in the
+  // same order: for MEMIT (no state) and for AlphaEdit, whose key cache makes the
+  // later groups' solves depend on the earlier groups' keys.
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun s(folder, corpus);
@@ -294,35 +296,47 @@ TEST(BatchEditor, RequestClustersAreEditedOneAfterAnother) {
   std::vector<int64_t> sizes;
   for (const auto& g : groups) sizes.push_back(static_cast<int64_t>(g.size()));
 
-  std::map<std::string, at::Tensor> original, clustered;
+  std::map<std::string, at::Tensor> original;
   for (const auto& n : s.names) original[n] = s.model->linear_weight(n).local().clone();
-  {
-    auto editor = s.make_editor("memit");
-    BatchEditor be(*s.model, s.tok, *editor, plan);
-    const BatchReport r = be.apply(batch);
-    EXPECT_EQ(r.cluster_sizes, sizes);
-    EXPECT_EQ(r.passes, static_cast<int64_t>(groups.size()));
-    EXPECT_EQ(r.pass_requests, sizes);
-    EXPECT_EQ(r.layers.size(), s.names.size() * groups.size());
-  }
-  for (const auto& n : s.names) clustered[n] = s.model->linear_weight(n).local().clone();
-  {
+  auto restore = [&] {
     at::NoGradGuard no_grad;
     for (const auto& n : s.names) s.model->linear_weight(n).local().copy_(original.at(n));
-  }
-  plan.clustering = {};
-  auto editor = s.make_editor("memit");
-  BatchEditor be(*s.model, s.tok, *editor, plan);
-  for (const auto& g : groups) {
-    std::vector<data::EditRequest> part;
-    for (int64_t j : g) part.push_back(batch[static_cast<size_t>(j)]);
-    EXPECT_EQ(be.apply(part).cluster_sizes, (std::vector<int64_t>{static_cast<int64_t>(g.size())}));
-  }
-  for (const auto& n : s.names) {
-    const at::Tensor update = clustered.at(n) - original.at(n);
-    const at::Tensor apart = s.model->linear_weight(n).local() - original.at(n);
-    ASSERT_GT(update.norm().item<double>(), 0.0) << n;
-    EXPECT_LT((update - apart).norm().item<double>(), 1e-3 * update.norm().item<double>()) << n;
+  };
+  for (const std::string which : {"memit", "alphaedit"}) {
+    SCOPED_TRACE(which);
+    std::map<std::string, at::Tensor> clustered;
+    auto editor = s.make_editor(which);
+    {
+      BatchEditor be(*s.model, s.tok, *editor, plan);
+      const BatchReport r = be.apply(batch);
+      EXPECT_EQ(r.cluster_sizes, sizes);
+      EXPECT_EQ(r.passes, static_cast<int64_t>(groups.size()));
+      EXPECT_EQ(r.pass_requests, sizes);
+      EXPECT_EQ(r.layers.size(), s.names.size() * groups.size());
+    }
+    for (const auto& n : s.names) clustered[n] = s.model->linear_weight(n).local().clone();
+    restore();
+    EditPlan whole = plan;
+    whole.clustering = {};
+    auto apart_editor = s.make_editor(which);
+    BatchEditor be(*s.model, s.tok, *apart_editor, whole);
+    for (const auto& g : groups) {
+      std::vector<data::EditRequest> part;
+      for (int64_t j : g) part.push_back(batch[static_cast<size_t>(j)]);
+      EXPECT_EQ(be.apply(part).cluster_sizes, (std::vector<int64_t>{static_cast<int64_t>(g.size())}));
+    }
+    for (const auto& n : s.names) {
+      const at::Tensor update = clustered.at(n) - original.at(n);
+      const at::Tensor apart = s.model->linear_weight(n).local() - original.at(n);
+      ASSERT_GT(update.norm().item<double>(), 0.0) << n;
+      EXPECT_LT((update - apart).norm().item<double>(), 1e-3 * update.norm().item<double>()) << n;
+    }
+    const auto cache = editor->state(), apart_cache = apart_editor->state();
+    ASSERT_EQ(cache.size(), apart_cache.size());
+    for (const auto& [name, c] : cache) {
+      EXPECT_LT((c - apart_cache.at(name)).norm().item<double>(), 1e-4 * c.norm().item<double>()) << name;
+    }
+    restore();
   }
 }
 
