@@ -24,6 +24,15 @@ double batch_seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The requests of `batch` at `members`, in that order.
+std::vector<data::EditRequest> batch_subset(const std::vector<data::EditRequest>& batch,
+                                            const std::vector<int64_t>& members) {
+  std::vector<data::EditRequest> out;
+  out.reserve(members.size());
+  for (int64_t j : members) out.push_back(batch[static_cast<size_t>(j)]);
+  return out;
+}
+
 // This dp rank's contiguous share of n requests (the substrate's balanced split).
 sharding::Range batch_share(int64_t n, sharding::Communicator* dp) {
   if (dp == nullptr || dp->size() == 1) return {0, n};
@@ -59,9 +68,8 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
   const at::ScalarType acc = compute_dtype(model.dtype());
   ValueResult mine;
   if (count > 0) {
-    std::vector<data::EditRequest> part;
-    for (int64_t j = begin; j < begin + count; ++j) part.push_back(batch[static_cast<size_t>(order[static_cast<size_t>(j)])]);
-    mine = compute_values(model, tok, part, layer, plan.templates, plan.values);
+    const std::vector<int64_t> members(order.begin() + begin, order.begin() + begin + count);
+    mine = compute_values(model, tok, batch_subset(batch, members), layer, plan.templates, plan.values);
   } else {
     mine.targets = at::zeros({hidden, 0}, acc);
     mine.initial = at::zeros({hidden, 0}, acc);
@@ -260,8 +268,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
 
 void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
                              const at::Tensor& zs, BatchReport& report) {
-  std::vector<data::EditRequest> group;
-  for (int64_t j : members) group.push_back(batch[static_cast<size_t>(j)]);
+  const std::vector<data::EditRequest> group = batch_subset(batch, members);
   const at::Tensor group_zs = zs.index_select(1, at::tensor(members, at::kLong).to(zs.device()));
   const IterativeEditing& it = plan_.iterations;
   if (!it.enabled) {
@@ -282,9 +289,8 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
       else ++(d <= it.alpha ? converged : given_up);
     }
     if (open.empty() || m == it.max_iterations - 1) break;
-    std::vector<data::EditRequest> sub;
-    for (int64_t j : open) sub.push_back(group[static_cast<size_t>(j)]);
-    edit_layers(sub, group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device())), report);
+    const at::Tensor open_zs = group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device()));
+    edit_layers(batch_subset(group, open), open_zs, report);
   }
   report.converged += converged;
   report.given_up += given_up;
@@ -310,14 +316,11 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
   try {
-    std::vector<std::vector<int64_t>> groups;
+    std::vector<std::vector<int64_t>> groups = {single_group(report.requests)};
     if (plan_.clustering.clusters > 1 && batch.size() > 1) {
       // Keys of the first edited layer before any edit, as the published code;
       // gathered over dp, so every rank forms the same groups.
       groups = cluster_requests(batch_keys(batch, 0), plan_.clustering);
-    } else {
-      groups.emplace_back(batch.size());
-      for (size_t j = 0; j < batch.size(); ++j) groups[0][j] = static_cast<int64_t>(j);
     }
     for (const std::vector<int64_t>& members : groups) {
       report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
@@ -326,8 +329,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       // The group's keys on the model it left, so the solves of later groups
       // (and batches) protect its edits, as NSE's loop does.
       t = std::chrono::steady_clock::now();
-      std::vector<data::EditRequest> group;
-      for (int64_t j : members) group.push_back(batch[static_cast<size_t>(j)]);
+      const std::vector<data::EditRequest> group = batch_subset(batch, members);
       for (size_t i = 0; i < names_.size(); ++i) {
         const at::Tensor keys = batch_keys(group, static_cast<int64_t>(i));
         distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());

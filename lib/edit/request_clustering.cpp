@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <random>
 
 #include "lib/edit/nse_editor.h"
@@ -166,14 +167,16 @@ std::vector<int64_t> spectral_cluster_labels(const at::Tensor& affinity, int64_t
   return labels;
 }
 
+std::vector<int64_t> single_group(int64_t n) {
+  std::vector<int64_t> all(static_cast<size_t>(n));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  return all;
+}
+
 std::vector<std::vector<int64_t>> cluster_requests(const at::Tensor& keys, const RequestClustering& clustering) {
   REVIVE_CHECK(keys.dim() == 2, "cluster_requests: keys must be [d_in, n]");
   const int64_t n = keys.size(1);
-  if (clustering.clusters <= 1 || n <= 1) {
-    std::vector<int64_t> all(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) all[static_cast<size_t>(i)] = i;
-    return {all};
-  }
+  if (clustering.clusters <= 1 || n <= 1) return {single_group(n)};
   const std::vector<int64_t> labels =
       spectral_cluster_labels(neuron_overlap(keys, clustering.neuron_threshold), clustering.clusters);
   std::vector<std::vector<int64_t>> groups;

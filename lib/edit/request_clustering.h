@@ -29,6 +29,9 @@ at::Tensor neuron_overlap(const at::Tensor& keys, double neuron_threshold);
 // Returns a label in [0, clusters) per row.
 std::vector<int64_t> spectral_cluster_labels(const at::Tensor& affinity, int64_t clusters, int64_t restarts = 10);
 
+// 0, 1, ..., n - 1: the whole batch as one group.
+std::vector<int64_t> single_group(int64_t n);
+
 // The groups of request indices to edit, each ascending, ordered by their first
 // member (the published loop's order). Fewer than `clusters` when some are empty;
 // one group when clusters <= 1 or the batch has a single request.

@@ -178,29 +178,20 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   at::Tensor stream;
   {
     at::NoGradGuard no_grad;
-    stream = model.stream_after(ids, layer, fwd);
+    model::Hooks capture;
+    const size_t init_idx = capture.capture_block_output(layer, init_at);
+    model::ForwardOptions prefix = fwd;
+    prefix.hooks = &capture;
+    stream = model.stream_after(ids, layer, prefix);
+    z0 = capture.block_output(init_idx).to(acc);
   }
-  auto positions = [&](const std::vector<model::TokenPos>& at) {
-    std::vector<int64_t> r, p;
-    for (const model::TokenPos& tp : at) {
-      r.push_back(tp.row);
-      p.push_back(tp.pos);
-    }
-    return std::make_pair(at::tensor(r, at::kLong).to(device), at::tensor(p, at::kLong).to(device));
-  };
-  const auto [init_rows, init_pos] = positions(init_at);
-  const auto [delta_rows, delta_pos] = positions(delta_at);
-  z0 = stream.index({init_rows, init_pos}).to(acc);
   max_norm = z0.index_select(0, at::tensor(group_first, at::kLong).to(device)).norm(2, {1}) * options.clamp_norm_factor;
   const at::Tensor row_delta_index = request_group.index_select(0, row_request);
 
   for (int64_t step = 0; step < options.steps; ++step) {
-    // Out of place, accumulating: differentiable in the delta.
-    c10::List<c10::optional<at::Tensor>> index;
-    index.push_back(delta_rows);
-    index.push_back(delta_pos);
-    const at::Tensor h =
-        at::index_put(stream, index, delta.index_select(0, row_delta_index).to(stream.scalar_type()), /*accumulate=*/true);
+    model::Hooks hooks;
+    hooks.add_to_block_output(layer, delta_at, delta.index_select(0, row_delta_index));
+    const at::Tensor h = hooks.apply_block_deltas(layer, stream);
     const at::Tensor logits = model.forward_after(layer, h, fwd);
     const at::Tensor logp = at::log_softmax(logits.to(acc), -1);
 

@@ -64,7 +64,8 @@ at::Tensor Transformer::run_blocks(const at::Tensor& ids_in, at::Tensor h, int64
   if (from_embedding) {
     REVIVE_CHECK(ids_in.dim() == 2, "forward: input_ids must be [batch, tokens]");
   } else {
-    REVIVE_CHECK(h.dim() == 3 && h.size(2) == config_.hidden_size, "forward_after: stream must be [batch, tokens, hidden]");
+    REVIVE_CHECK(h.dim() == 3 && h.size(2) == config_.hidden_size,
+                 "forward_after: stream must be [batch, tokens, hidden]");
   }
   const at::Tensor ids = from_embedding ? ids_in.to(at::kLong) : at::Tensor();
   const int64_t B = from_embedding ? ids.size(0) : h.size(0), T = from_embedding ? ids.size(1) : h.size(1);
