@@ -122,38 +122,38 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   const at::Tensor mask = batch.mask.to(device);
   const int64_t T = ids.size(1);
 
-  // Target gather indices and mask for the rewriting rows, [Rw, T]: the logits
-  // at position t predict target token j = t - target_start (the last target
-  // token is not an input, so it is read from the row's target list).
-  at::Tensor tgt_ids = at::zeros({num_rewrite_rows, T}, at::kLong);
-  at::Tensor tgt_mask = at::zeros({num_rewrite_rows, T}, acc);
-  {
-    auto ti = tgt_ids.accessor<int64_t, 2>();
-    for (int64_t k = 0; k < num_rewrite_rows; ++k) {
-      const ValueRow& row = rows[static_cast<size_t>(k)];
-      for (size_t j = 0; j < row.target.size(); ++j) {
-        ti[k][row.target_start + static_cast<int64_t>(j)] = row.target[j];
-      }
-    }
-    for (int64_t k = 0; k < num_rewrite_rows; ++k) {
-      const ValueRow& row = rows[static_cast<size_t>(k)];
-      tgt_mask[k].narrow(0, row.target_start, static_cast<int64_t>(row.target.size())).fill_(1.0);
-      // Mean over the row's target tokens, then over the request's templates.
-      tgt_mask[k].div_(static_cast<double>(row.target.size()) *
-                       static_cast<double>(num_rewrite[static_cast<size_t>(row.request)]));
+  // The loss reads the logits only at the positions predicting a target token
+  // (rewriting rows) and at each KL row's fact token, so the head runs there
+  // alone: the [rows, T, vocab] logits of every position were v*'s largest
+  // allocation by far. Flat indices into the [rows * T] positions; each target
+  // position weighs 1/(target length * request's templates), so a request's NLL
+  // is the mean over its tokens, then over its templates.
+  std::vector<int64_t> tgt_index, tgt_token, tgt_request;
+  std::vector<double> tgt_weight;
+  for (int64_t k = 0; k < num_rewrite_rows; ++k) {
+    const ValueRow& row = rows[static_cast<size_t>(k)];
+    const double w = 1.0 / (static_cast<double>(row.target.size()) *
+                            static_cast<double>(num_rewrite[static_cast<size_t>(row.request)]));
+    for (size_t j = 0; j < row.target.size(); ++j) {
+      tgt_index.push_back(k * T + row.target_start + static_cast<int64_t>(j));
+      tgt_token.push_back(row.target[j]);
+      tgt_request.push_back(row.request);
+      tgt_weight.push_back(w);
     }
   }
-  tgt_ids = tgt_ids.to(device);
-  tgt_mask = tgt_mask.to(device);
+  const int64_t num_targets = static_cast<int64_t>(tgt_index.size());
+  std::vector<int64_t> head_index = tgt_index;  // target positions, then KL positions
+  for (size_t k = static_cast<size_t>(num_rewrite_rows); k < rows.size(); ++k) {
+    head_index.push_back(static_cast<int64_t>(k) * T + rows[k].subject_pos);
+  }
+  const at::Tensor head_at = at::tensor(head_index, at::kLong).to(device);
+  const at::Tensor tgt_ids = at::tensor(tgt_token, at::kLong).to(device);
+  const at::Tensor tgt_req = at::tensor(tgt_request, at::kLong).to(device);
+  const at::Tensor tgt_w = at::tensor(tgt_weight, at::kDouble).to(acc).to(device);
   const at::Tensor row_request = at::tensor(delta_request, at::kLong).to(device);
   const at::Tensor request_group = at::tensor(group, at::kLong).to(device);
   const at::Tensor group_size =
       at::zeros({num_groups}, at::TensorOptions().dtype(acc)).index_add_(0, request_group.cpu(), at::ones({n}, acc)).to(device);
-  const at::Tensor rewrite_request = row_request.narrow(0, 0, num_rewrite_rows);
-  const at::Tensor kl_rows = at::arange(num_rewrite_rows, static_cast<int64_t>(rows.size()), at::kLong).to(device);
-  at::Tensor kl_pos = at::zeros({use_kl ? n : 0}, at::kLong);
-  for (int64_t i = 0; use_kl && i < n; ++i) kl_pos[i] = rows[static_cast<size_t>(num_rewrite_rows + i)].subject_pos;
-  kl_pos = kl_pos.to(device);
 
   std::vector<model::TokenPos> init_at;
   for (int64_t i = 0; i < n; ++i) init_at.push_back({first_row[static_cast<size_t>(i)],
@@ -192,20 +192,17 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     model::Hooks hooks;
     hooks.add_to_block_output(layer, delta_at, delta.index_select(0, row_delta_index));
     const at::Tensor h = hooks.apply_block_deltas(layer, stream);
-    const at::Tensor logits = model.forward_after(layer, h, fwd);
-    const at::Tensor logp = at::log_softmax(logits.to(acc), -1);
+    const at::Tensor hid = model.hidden_after(layer, h, fwd);
+    const at::Tensor read = hid.reshape({-1, hid.size(2)}).index_select(0, head_at);
+    const at::Tensor logp = at::log_softmax(model.logits(read).to(acc), -1);
 
-    // NLL per request: sum over its rows of masked token NLL (mask holds the means).
-    const at::Tensor rw = logp.narrow(0, 0, num_rewrite_rows);
-    const at::Tensor tok_nll = -rw.gather(-1, tgt_ids.unsqueeze(-1)).squeeze(-1);
-    const at::Tensor row_nll = (tok_nll * tgt_mask).sum(1);
-    const at::Tensor nll = at::zeros({n}, row_nll.options()).index_add(0, rewrite_request, row_nll);
+    // NLL per request: its target positions' token NLL, weighted (see tgt_w).
+    const at::Tensor tok_nll = -logp.narrow(0, 0, num_targets).gather(1, tgt_ids.unsqueeze(1)).squeeze(1);
+    const at::Tensor nll = at::zeros({n}, tok_nll.options()).index_add(0, tgt_req, tok_nll * tgt_w);
 
     at::Tensor kl = at::zeros({n}, nll.options());
     if (use_kl) {
-      const at::Tensor kl_logp = logp.index_select(0, kl_rows)
-                                     .gather(1, kl_pos.view({n, 1, 1}).expand({n, 1, logp.size(2)}))
-                                     .squeeze(1);
+      const at::Tensor kl_logp = logp.narrow(0, num_targets, n);
       if (!kl_init.defined()) kl_init = kl_logp.detach().clone();
       kl = options.kl_factor * (kl_logp.exp() * (kl_logp - kl_init)).sum(1);
     }

@@ -65,7 +65,7 @@ at::Tensor Transformer::run_blocks(const at::Tensor& ids_in, at::Tensor h, int64
     REVIVE_CHECK(ids_in.dim() == 2, "forward: input_ids must be [batch, tokens]");
   } else {
     REVIVE_CHECK(h.dim() == 3 && h.size(2) == config_.hidden_size,
-                 "forward_after: stream must be [batch, tokens, hidden]");
+                 "hidden_after: stream must be [batch, tokens, hidden]");
   }
   const at::Tensor ids = from_embedding ? ids_in.to(at::kLong) : at::Tensor();
   const int64_t B = from_embedding ? ids.size(0) : h.size(0), T = from_embedding ? ids.size(1) : h.size(1);
@@ -124,10 +124,10 @@ at::Tensor Transformer::stream_after(const at::Tensor& ids, int64_t layer, const
   return run_blocks(ids, at::Tensor(), 0, layer + 1, opts);
 }
 
-at::Tensor Transformer::forward_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts) {
-  REVIVE_CHECK(layer >= 0 && layer < num_layers(), "forward_after: layer out of range");
-  REVIVE_CHECK(opts.cache == nullptr, "forward_after: no KV cache");
-  return logits(final_norm(run_blocks(at::Tensor(), stream, layer + 1, num_layers(), opts)));
+at::Tensor Transformer::hidden_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts) {
+  REVIVE_CHECK(layer >= 0 && layer < num_layers(), "hidden_after: layer out of range");
+  REVIVE_CHECK(opts.cache == nullptr, "hidden_after: no KV cache");
+  return final_norm(run_blocks(at::Tensor(), stream, layer + 1, num_layers(), opts));
 }
 
 at::Tensor Transformer::logits(const at::Tensor& hidden) const { return lm_head_.forward(hidden); }

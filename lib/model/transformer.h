@@ -55,11 +55,13 @@ class Transformer {
   // A pass in two parts, for passes that change only block `layer`'s output (v*
   // optimisation): stream_after runs blocks 0..layer and returns the residual
   // stream after block `layer`, [B, T, hidden] (opts.hooks' deltas applied);
-  // forward_after continues from such a stream (changed or not) through blocks
-  // layer+1.., the final norm and the head. Together they equal forward; neither
-  // takes a KV cache, and both need the same attention mask.
+  // hidden_after continues from such a stream (changed or not) through blocks
+  // layer+1.. and the final norm, so logits(hidden_after(...)) equals forward.
+  // The head is left to the caller so it can take it only at the positions it
+  // reads ([B, T, vocab] logits dominate v*'s memory). Neither takes a KV cache,
+  // and both need the same attention mask.
   at::Tensor stream_after(const at::Tensor& input_ids, int64_t layer, const ForwardOptions& opts = {});
-  at::Tensor forward_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts = {});
+  at::Tensor hidden_after(int64_t layer, const at::Tensor& stream, const ForwardOptions& opts = {});
 
   const ModelConfig& config() const { return config_; }
   sharding::Communicator& tp() const { return *tp_; }

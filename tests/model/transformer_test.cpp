@@ -143,7 +143,7 @@ TEST(Hooks, CapturedKeysAndDeltaGradientMatchReference) {
 }
 
 TEST(Transformer, PassSplitAfterABlockEqualsTheWholePass) {
-  // stream_after + forward_after (the v* optimisation's pass) against forward, on a
+  // stream_after + hidden_after (the v* optimisation's pass) against forward, on a
   // right-padded batch; a delta added to the stream between the two parts against
   // the reference's delta at that block, value and gradient.
   Fixture f(testing::tiny_llama_config());
@@ -156,7 +156,7 @@ TEST(Transformer, PassSplitAfterABlockEqualsTheWholePass) {
   for (int64_t layer = 0; layer < f.model->num_layers(); ++layer) {
     const at::Tensor stream = f.model->stream_after(ids, layer, opts);
     EXPECT_EQ(stream.sizes(), (at::IntArrayRef{2, 7, f.config.hidden_size}));
-    EXPECT_LT(rel_err(f.model->forward_after(layer, stream, opts), full), 1e-12) << "after block " << layer;
+    EXPECT_LT(rel_err(f.model->logits(f.model->hidden_after(layer, stream, opts)), full), 1e-12) << "after block " << layer;
   }
 
   auto g = at::make_generator<at::CPUGeneratorImpl>(8);
@@ -173,7 +173,7 @@ TEST(Transformer, PassSplitAfterABlockEqualsTheWholePass) {
   const at::Tensor stream = f.model->stream_after(ids.narrow(0, 0, 1), 0);
   at::Tensor bump = at::zeros_like(stream);
   bump[0][3] = 1.0;
-  const at::Tensor logits = f.model->forward_after(0, stream + bump * delta);
+  const at::Tensor logits = f.model->logits(f.model->hidden_after(0, stream + bump * delta));
   (logits[0] * weight).sum().backward();
   EXPECT_LT(rel_err(logits[0], ref), 1e-12);
   EXPECT_LT(rel_err(delta.grad(), ex.delta.grad()), 1e-10);
@@ -182,9 +182,9 @@ TEST(Transformer, PassSplitAfterABlockEqualsTheWholePass) {
   ForwardOptions cached;
   cached.cache = &cache;
   EXPECT_THROW(f.model->stream_after(ids, 0, cached), std::exception);
-  EXPECT_THROW(f.model->forward_after(0, stream, cached), std::exception);
+  EXPECT_THROW(f.model->hidden_after(0, stream, cached), std::exception);
   EXPECT_THROW(f.model->stream_after(ids, f.model->num_layers()), std::exception);
-  EXPECT_THROW(f.model->forward_after(0, stream.select(0, 0)), std::exception);
+  EXPECT_THROW(f.model->hidden_after(0, stream.select(0, 0)), std::exception);
 }
 
 TEST(Hooks, RejectUnknownModulesAndPositions) {
