@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "lib/edit/context_templates.h"
@@ -14,6 +15,7 @@
 #include "lib/edit/value_optimizer.h"
 #include "lib/model/batching.h"
 #include "lib/model/hooks.h"
+#include "lib/model/prompt_tokens.h"
 #include "sharding/comm/local_communicator.h"
 #include "tests/edit/stories_edit_fixture.h"
 #include "tests/edit/story_world.h"
@@ -131,6 +133,51 @@ TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
         << few[static_cast<size_t>(i)].target_new;
     const double dn = (full.targets.select(1, i) - full.initial.select(1, i)).norm().item<double>();
     EXPECT_LE(dn, 0.75 * full.initial.select(1, i).norm().item<double>() * (1 + 1e-5));
+  }
+}
+
+TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
+  // v* reads the head only at the target positions; at step 0 (delta 0, KL 0)
+  // its loss must be the mean over templates of the mean token NLL that a full
+  // forward of prompt ++ target gives, on a padded batch of uneven prompts and
+  // targets of several tokens, at both fact tokens.
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  const auto world = testing::story_world_requests();
+  std::vector<data::EditRequest> reqs(world.begin(), world.begin() + 2);
+  reqs[1].target_new = "big red ball in the park";
+  const ContextTemplates templates = {{"{}"}, {"One day. {}", "Once upon a time, in a small town. {}"}};
+  for (const FactToken ft : {FactToken::kSubjectLast, FactToken::kLast}) {
+    ValueOptions o;
+    o.steps = 1;
+    o.fact_token = ft;
+    const ValueResult r = compute_values(*m, tok, reqs, 2, templates, o);
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      at::NoGradGuard ng;
+      double sum = 0.0;
+      int rows = 0;
+      for (const auto& group : templates) {
+        for (const std::string& context : group) {
+          const SubjectPrompt p = encode_subject_prompt(tok, context, reqs[i].prompt_template, reqs[i].subject, ft);
+          const model::Continuation c = model::tokenize_continuation(tok, p.text, reqs[i].target_new);
+          std::vector<int64_t> ids = p.ids;
+          ids.insert(ids.end(), c.target.begin(), c.target.end());
+          const at::Tensor logp =
+              at::log_softmax(m->forward(at::tensor(ids, at::kLong).unsqueeze(0))[0].to(at::kDouble), -1);
+          double nll = 0.0;
+          for (size_t j = 0; j < c.target.size(); ++j) {
+            nll -= logp[static_cast<int64_t>(p.ids.size() + j) - 1][c.target[j]].item<double>();
+          }
+          sum += nll / static_cast<double>(c.target.size());
+          ++rows;
+        }
+      }
+      const double direct = sum / rows;
+      EXPECT_NEAR(r.final_loss[i], direct, 1e-4 * direct) << reqs[i].target_new;
+      EXPECT_NEAR(r.target_prob[i], std::exp(-direct), 1e-4) << reqs[i].target_new;
+    }
   }
 }
 
