@@ -1,8 +1,8 @@
 #pragma once
 // CounterFact in the flat EasyEdit/MEND schema: a JSON list of
-//   {"case_id": 0, "prompt": "The mother tongue of Danielle Darrieux is",
-//    "subject": "Danielle Darrieux", "target_new": "English", "ground_truth": "French",
-//    "rephrase_prompt": "...", "locality_prompt": "...", "locality_ground_truth": "French"}
+//   {"case_id": 0, "prompt": "The mother tongue of Jan Kowal is",
+//    "subject": "Jan Kowal", "target_new": "Dutch", "ground_truth": "Polish",
+//    "rephrase_prompt": "...", "locality_prompt": "...", "locality_ground_truth": "Polish"}
 // The prompt is already filled: it becomes a template at the subject's LAST
 // occurrence (template_from_filled); a prompt without the subject is a bad record.
 // prompt, subject, target_new and ground_truth are required; case_id, rephrase_prompt

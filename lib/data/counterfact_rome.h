@@ -1,8 +1,8 @@
 #pragma once
 // CounterFact in the ROME schema (kmeng01/rome `counterfact.json`): a JSON list of
 //   {"case_id": 0, "pararel_idx": ..., "requested_rewrite": {"prompt": "{} plays the",
-//    "relation_id": "P1303", "subject": "Toko Yasuda", "target_new": {"str": "piano", "id": ...},
-//    "target_true": {"str": "guitar", "id": ...}},
+//    "relation_id": "P1303", "subject": "Jane Roe", "target_new": {"str": "violin", "id": ...},
+//    "target_true": {"str": "drums", "id": ...}},
 //    "paraphrase_prompts": [...], "neighborhood_prompts": [...],
 //    "attribute_prompts": [...], "generation_prompts": [...]}
 // requested_rewrite.{prompt, subject, target_new.str, target_true.str} are required;

@@ -3,7 +3,7 @@
 // consumes: "rewrite <subject>'s answer to <prompt> from target_true to target_new".
 //
 // The prompt is a ROME-style template holding exactly one "{}" where the subject
-// goes ("{} plays the" + subject "Toko Yasuda"). Schemas that store the prompt
+// goes ("{} plays the" + subject "Jane Roe"). Schemas that store the prompt
 // already filled in (EasyEdit CounterFact, zsRE) are converted with
 // template_from_filled(), which puts the "{}" at the subject's LAST occurrence:
 // editors read the key at the subject's last token, and for a causal model the

@@ -1,8 +1,8 @@
 #pragma once
 // REVIVE's own request file: JSON Lines, one request per line, with EditRequest's
 // field names:
-//   {"case_id": 7, "prompt_template": "{} plays the", "subject": "Toko Yasuda",
-//    "target_new": "piano", "target_true": "guitar", "relation_id": "P1303",
+//   {"case_id": 7, "prompt_template": "{} plays the", "subject": "Jane Roe",
+//    "target_new": "violin", "target_true": "drums", "relation_id": "P1303",
 //    "paraphrase_prompts": [...], "neighborhood_prompts": [...],
 //    "neighborhood_target": "", "attribute_prompts": [...], "generation_prompts": [...]}
 // prompt_template, subject and target_new are required, the rest optional. An

@@ -1,8 +1,8 @@
 #pragma once
 // zsRE in the MEND/EasyEdit schema: a JSON list of
-//   {"subject": "UniFirst", "src": "What is the product made by UniFirst?",
-//    "alt": "unmanned aircraft", "answers": ["uniform"], "rephrase": "...",
-//    "loc": "nq question: ...", "loc_ans": "Walter Sobchak", "pred": ..., "cond": ...}
+//   {"subject": "Acme Mills", "src": "What does Acme Mills make?",
+//    "alt": "bicycles", "answers": ["paper"], "rephrase": "...",
+//    "loc": "nq question: ...", "loc_ans": "Ann Smith", "pred": ..., "cond": ...}
 // The question `src` becomes a template at the subject's LAST occurrence. rephrase
 // -> paraphrase_prompts[0], loc -> neighborhood_prompts[0] (verbatim, with its
 // "nq question: " prefix), loc_ans -> neighborhood_target. case_id is the record's

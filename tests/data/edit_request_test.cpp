@@ -12,18 +12,18 @@ namespace {
 EditRequest good_request() {
   EditRequest r;
   r.prompt_template = "{} plays the";
-  r.subject = "Toko Yasuda";
-  r.target_new = "piano";
-  r.target_true = "guitar";
-  r.paraphrase_prompts = {"Toko Yasuda is incredible at"};
-  r.neighborhood_prompts = {"John Lennon performs on the"};
+  r.subject = "Jane Roe";
+  r.target_new = "violin";
+  r.target_true = "drums";
+  r.paraphrase_prompts = {"Jane Roe is great at"};
+  r.neighborhood_prompts = {"Sam Lee performs on the"};
   return r;
 }
 
 TEST(EditRequest, PromptRendersTheSubjectIntoTheSlot) {
-  EXPECT_EQ(good_request().prompt(), "Toko Yasuda plays the");
-  EXPECT_EQ(render_prompt("The mother tongue of {} is", "Danielle Darrieux"),
-            "The mother tongue of Danielle Darrieux is");
+  EXPECT_EQ(good_request().prompt(), "Jane Roe plays the");
+  EXPECT_EQ(render_prompt("The mother tongue of {} is", "Jan Kowal"),
+            "The mother tongue of Jan Kowal is");
   EXPECT_EQ(render_prompt("{}", "X"), "X");
 }
 
@@ -42,9 +42,9 @@ TEST(EditRequest, CountSlots) {
 
 TEST(EditRequest, NeighborhoodAnswerDefaultsToTargetTrue) {
   EditRequest r = good_request();
-  EXPECT_EQ(r.neighborhood_answer(), "guitar");
-  r.neighborhood_target = "Walter Sobchak";
-  EXPECT_EQ(r.neighborhood_answer(), "Walter Sobchak");
+  EXPECT_EQ(r.neighborhood_answer(), "drums");
+  r.neighborhood_target = "Ann Smith";
+  EXPECT_EQ(r.neighborhood_answer(), "Ann Smith");
 }
 
 TEST(EditRequest, ValidRequestPasses) { EXPECT_FALSE(validate(good_request()).has_value()); }
@@ -91,8 +91,8 @@ TEST(EditRequest, TemplateFromFilledUsesTheLastOccurrence) {
   EXPECT_EQ(t.prompt_template, "Paris is in France, said {}");
   EXPECT_EQ(render_prompt(t.prompt_template, "Paris"), "Paris is in France, said Paris");
 
-  const TemplateResult once = template_from_filled("The mother tongue of Danielle Darrieux is",
-                                                   "Danielle Darrieux");
+  const TemplateResult once = template_from_filled("The mother tongue of Jan Kowal is",
+                                                   "Jan Kowal");
   ASSERT_FALSE(once.problem.has_value());
   EXPECT_EQ(once.prompt_template, "The mother tongue of {} is");
 }

@@ -19,20 +19,20 @@ std::vector<EditRequest> sample_requests() {
   EditRequest a;
   a.case_id = 7;
   a.prompt_template = "{} plays the";
-  a.subject = "Toko Yasuda";
-  a.target_new = "piano";
-  a.target_true = "guitar";
+  a.subject = "Jane Roe";
+  a.target_new = "violin";
+  a.target_true = "drums";
   a.relation_id = "P1303";
-  a.paraphrase_prompts = {"Toko Yasuda is incredible at", "What \"Toko\" plays:\n"};
-  a.neighborhood_prompts = {"John Lennon performs on the"};
-  a.attribute_prompts = {"Glenn Gould plays the"};
-  a.generation_prompts = {"Toko Yasuda is known for", "Ünïcode {braces} ok"};
+  a.paraphrase_prompts = {"Jane Roe is great at", "What \"Jane\" plays:\n"};
+  a.neighborhood_prompts = {"Sam Lee performs on the"};
+  a.attribute_prompts = {"Tom Bell plays the"};
+  a.generation_prompts = {"Jane Roe is known for", "Ünïcode {braces} ok"};
   EditRequest b;  // optional fields empty, no case id
   b.prompt_template = "When was {} founded?";
-  b.subject = "UniFirst";
+  b.subject = "Acme Mills";
   b.target_new = " 1936";
   b.neighborhood_prompts = {"nq question: who"};
-  b.neighborhood_target = "Walter Sobchak";
+  b.neighborhood_target = "Ann Smith";
   return {a, b};
 }
 

@@ -20,12 +20,14 @@ namespace {
 
 using nlohmann::json;
 
+// An invented Llama config with GQA; the real stories260K config.json is read
+// from ../shared/data by the last test.
 json llama_config_json() {
   return json::parse(R"({
     "architectures": ["LlamaForCausalLM"], "model_type": "llama",
-    "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 5,
-    "num_attention_heads": 8, "num_key_value_heads": 4, "vocab_size": 512,
-    "max_position_embeddings": 512, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+    "hidden_size": 96, "intermediate_size": 256, "num_hidden_layers": 3,
+    "num_attention_heads": 6, "num_key_value_heads": 2, "vocab_size": 1000,
+    "max_position_embeddings": 256, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
     "hidden_act": "silu", "tie_word_embeddings": true, "bos_token_id": 1,
     "eos_token_id": 2, "torch_dtype": "float32", "attention_bias": false})");
 }
@@ -53,14 +55,14 @@ TEST(ConfigTest, LlamaWithGqa) {
   const ModelConfig c = parse_test_config(llama_config_json());
   EXPECT_EQ(c.family, Family::kLlama);
   EXPECT_EQ(c.model_type, "llama");
-  EXPECT_EQ(c.vocab_size, 512);
-  EXPECT_EQ(c.hidden_size, 64);
-  EXPECT_EQ(c.intermediate_size, 172);
-  EXPECT_EQ(c.num_layers, 5);
-  EXPECT_EQ(c.num_heads, 8);
-  EXPECT_EQ(c.num_kv_heads, 4);
-  EXPECT_EQ(c.head_dim, 8);
-  EXPECT_EQ(c.max_position_embeddings, 512);
+  EXPECT_EQ(c.vocab_size, 1000);
+  EXPECT_EQ(c.hidden_size, 96);
+  EXPECT_EQ(c.intermediate_size, 256);
+  EXPECT_EQ(c.num_layers, 3);
+  EXPECT_EQ(c.num_heads, 6);
+  EXPECT_EQ(c.num_kv_heads, 2);
+  EXPECT_EQ(c.head_dim, 16);
+  EXPECT_EQ(c.max_position_embeddings, 256);
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-5);
   EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
   EXPECT_EQ(c.rope_scaling.type, "");
@@ -71,8 +73,8 @@ TEST(ConfigTest, LlamaWithGqa) {
   EXPECT_EQ(c.torch_dtype, "float32");
   const sharding::ModelDims d = model_dims(c);
   EXPECT_EQ(d.arch, sharding::Arch::kLlama);
-  EXPECT_EQ(d.num_kv_heads, 4);
-  EXPECT_EQ(d.head_dim, 8);
+  EXPECT_EQ(d.num_kv_heads, 2);
+  EXPECT_EQ(d.head_dim, 16);
 }
 
 TEST(ConfigTest, DefaultsOfTheHfConfigClasses) {
@@ -82,14 +84,14 @@ TEST(ConfigTest, DefaultsOfTheHfConfigClasses) {
     j.erase(k);
   }
   const ModelConfig c = parse_test_config(j);
-  EXPECT_EQ(c.num_kv_heads, 8);
+  EXPECT_EQ(c.num_kv_heads, 6);
   EXPECT_EQ(c.max_position_embeddings, 2048);
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
   EXPECT_FALSE(c.tie_word_embeddings);
   EXPECT_FALSE(c.bos_token_id.has_value());
   // null means "default" as well.
   j["num_key_value_heads"] = nullptr;
-  EXPECT_EQ(parse_test_config(j).num_kv_heads, 8);
+  EXPECT_EQ(parse_test_config(j).num_kv_heads, 6);
 }
 
 TEST(ConfigTest, Llama3RopeScalingHeadDimAndListEos) {
@@ -97,7 +99,7 @@ TEST(ConfigTest, Llama3RopeScalingHeadDimAndListEos) {
   j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
                        {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
   j["rope_theta"] = 500000.0;
-  j["head_dim"] = 16;  // explicit, not hidden / heads
+  j["head_dim"] = 32;  // explicit, not hidden / heads
   j["eos_token_id"] = {128001, 128008, 128009};
   const ModelConfig c = parse_test_config(j);
   EXPECT_EQ(c.rope_scaling.type, "llama3");
@@ -106,7 +108,7 @@ TEST(ConfigTest, Llama3RopeScalingHeadDimAndListEos) {
   EXPECT_DOUBLE_EQ(c.rope_scaling.high_freq_factor, 4.0);
   EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 8192);
   EXPECT_DOUBLE_EQ(c.rope_theta, 500000.0);
-  EXPECT_EQ(c.head_dim, 16);
+  EXPECT_EQ(c.head_dim, 32);
   EXPECT_EQ(c.eos_token_id, 128001);
   EXPECT_EQ(c.eos_token_ids, (std::vector<int64_t>{128001, 128008, 128009}));
   // The older spelling "type".
@@ -188,13 +190,13 @@ TEST(ConfigTest, IllTypedOrInvalidFieldNamesIt) {
     j[k] = std::move(v);
     return j;
   };
-  expect_config_field_error(with(llama_config_json(), "hidden_size", "64"), "hidden_size");
-  expect_config_field_error(with(llama_config_json(), "hidden_size", 64.5), "hidden_size");
+  expect_config_field_error(with(llama_config_json(), "hidden_size", "96"), "hidden_size");
+  expect_config_field_error(with(llama_config_json(), "hidden_size", 96.5), "hidden_size");
   expect_config_field_error(with(llama_config_json(), "num_hidden_layers", 0), "num_hidden_layers");
-  expect_config_field_error(with(llama_config_json(), "num_attention_heads", -8), "num_attention_heads");
-  expect_config_field_error(with(llama_config_json(), "num_key_value_heads", 3), "num_key_value_heads");
+  expect_config_field_error(with(llama_config_json(), "num_attention_heads", -6), "num_attention_heads");
+  expect_config_field_error(with(llama_config_json(), "num_key_value_heads", 4), "num_key_value_heads");
   expect_config_field_error(with(with(llama_config_json(), "num_attention_heads", 7), "num_key_value_heads", 7),
-                     "num_attention_heads");  // 64 % 7 and no head_dim
+                     "num_attention_heads");  // 96 % 7 and no head_dim
   expect_config_field_error(with(llama_config_json(), "rms_norm_eps", "1e-5"), "rms_norm_eps");
   expect_config_field_error(with(llama_config_json(), "tie_word_embeddings", 1), "tie_word_embeddings");
   expect_config_field_error(with(llama_config_json(), "eos_token_id", "2"), "eos_token_id");
@@ -227,15 +229,20 @@ TEST(ConfigTest, BrokenJsonAndMissingFile) {
   }
   std::ofstream(dir + "/config.json") << llama_config_json().dump();
   EXPECT_EQ(load_config(dir).source, dir + "/config.json");
-  EXPECT_EQ(load_config(dir + "/config.json").num_kv_heads, 4);
+  EXPECT_EQ(load_config(dir + "/config.json").num_kv_heads, 2);
 }
 
 TEST(ConfigTest, Stories260KTensorsHaveTheConfigsShapes) {
   REVIVE_REQUIRE_DATA(dir, "stories260K-hf");
   const ModelConfig c = load_config(dir);
   EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.vocab_size, 512);
+  EXPECT_EQ(c.hidden_size, 64);
+  EXPECT_EQ(c.num_layers, 5);
+  EXPECT_EQ(c.num_heads, 8);
   EXPECT_EQ(c.num_kv_heads, 4);
   EXPECT_EQ(c.head_dim, 8);
+  EXPECT_TRUE(c.tie_word_embeddings);
   const sharding::ModelDims d = model_dims(c);
   sharding::CheckpointReader ckpt(dir);
   sharding::ParamNameOptions opts;

@@ -16,8 +16,8 @@ namespace {
 constexpr int kConfigMutations = 3000;
 
 const char* kConfigSeeds[] = {
-    R"({"model_type":"llama","hidden_size":64,"intermediate_size":172,"num_hidden_layers":5,
-        "num_attention_heads":8,"num_key_value_heads":4,"vocab_size":512,"rope_theta":500000.0,
+    R"({"model_type":"llama","hidden_size":96,"intermediate_size":256,"num_hidden_layers":3,
+        "num_attention_heads":6,"num_key_value_heads":2,"vocab_size":1000,"rope_theta":500000.0,
         "rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,
         "original_max_position_embeddings":8192},"eos_token_id":[1,2],"tie_word_embeddings":true})",
     R"({"model_type":"gpt2","vocab_size":100,"n_embd":16,"n_layer":2,"n_head":4,"n_positions":32,
