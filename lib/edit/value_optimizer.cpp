@@ -125,24 +125,24 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   // The loss reads the logits only at the positions predicting a target token
   // (rewriting rows) and at each KL row's fact token, so the head runs there
   // alone: the [rows, T, vocab] logits of every position were v*'s largest
-  // allocation by far. Flat indices into the [rows * T] positions; each target
-  // position weighs 1/(target length * request's templates), so a request's NLL
-  // is the mean over its tokens, then over its templates.
-  std::vector<int64_t> tgt_index, tgt_token, tgt_request;
+  // allocation by far. Flat indices into the [rows * T] positions, target
+  // positions first, then KL positions; each target position weighs
+  // 1/(target length * request's templates), so a request's NLL is the mean over
+  // its tokens, then over its templates.
+  std::vector<int64_t> head_index, tgt_token, tgt_request;
   std::vector<double> tgt_weight;
   for (int64_t k = 0; k < num_rewrite_rows; ++k) {
     const ValueRow& row = rows[static_cast<size_t>(k)];
     const double w = 1.0 / (static_cast<double>(row.target.size()) *
                             static_cast<double>(num_rewrite[static_cast<size_t>(row.request)]));
     for (size_t j = 0; j < row.target.size(); ++j) {
-      tgt_index.push_back(k * T + row.target_start + static_cast<int64_t>(j));
+      head_index.push_back(k * T + row.target_start + static_cast<int64_t>(j));
       tgt_token.push_back(row.target[j]);
       tgt_request.push_back(row.request);
       tgt_weight.push_back(w);
     }
   }
-  const int64_t num_targets = static_cast<int64_t>(tgt_index.size());
-  std::vector<int64_t> head_index = tgt_index;  // target positions, then KL positions
+  const int64_t num_targets = static_cast<int64_t>(head_index.size());
   for (size_t k = static_cast<size_t>(num_rewrite_rows); k < rows.size(); ++k) {
     head_index.push_back(static_cast<int64_t>(k) * T + rows[k].subject_pos);
   }
