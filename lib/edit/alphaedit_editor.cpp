@@ -28,20 +28,21 @@ void AlphaEditEditor::set_statistics(const std::string& layer, const at::Tensor&
   int64_t dim = 0;
   const auto dtype = compute_dtype(second_moment.scalar_type());
   p_[layer] = null_space_projector(second_moment, opts_.nullspace_threshold, &dim).to(dtype);
-  cache_.add_layer(layer, p_[layer].size(0), dtype);
+  cache_.add_layer(layer, p_[layer].size(0), p_[layer].options());
   null_dim_[layer] = dim;
 }
 
 at::Tensor AlphaEditEditor::solve_keys(const std::string& layer, const at::Tensor& keys) {
   const at::Tensor& p_stored = find_operator(p_, name(), layer);
   check_keys(name(), layer, keys, p_stored.size(0));
-  const at::Tensor p = p_stored.to(at::kDouble), k = keys.to(at::kDouble);
+  // On the operators' device; X goes back to the keys'.
+  const at::Tensor p = p_stored.to(at::kDouble), k = keys.to(p_stored.device(), at::kDouble);
   // M = P (K K^T + K_p K_p^T) + L2 I;  X = M^{-1} P K.
   const at::Tensor inner = at::addmm(cache_.get(layer).to(at::kDouble), k, k.t());
   at::Tensor m = at::matmul(p, inner);
   m.diagonal().add_(opts_.l2);
   const auto out = compute_dtype(keys.scalar_type());
-  return solve_general(m, at::matmul(p, k), "AlphaEdit solve of layer '" + layer + "'").to(out);
+  return solve_general(m, at::matmul(p, k), "AlphaEdit solve of layer '" + layer + "'").to(keys.device(), out);
 }
 
 void AlphaEditEditor::record_keys(const std::string& layer, const at::Tensor& keys) { cache_.record(layer, keys); }

@@ -14,6 +14,7 @@
 #include "lib/edit/edit_keys.h"
 #include "lib/model/transformer.h"
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 #include "sharding/sharded_tensor.h"
 
@@ -65,7 +66,7 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
   const int64_t begin = group_start(share_begin);
   const int64_t count = group_start(share_begin + share_count) - begin;
   const int64_t hidden = model.config().hidden_size;
-  const at::ScalarType acc = compute_dtype(model.dtype());
+  const at::TensorOptions acc = at::TensorOptions().dtype(compute_dtype(model.dtype())).device(model_device(model));
   ValueResult mine;
   if (count > 0) {
     const std::vector<int64_t> members(order.begin() + begin, order.begin() + begin + count);
@@ -83,14 +84,14 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
     stats[2][i] = static_cast<double>(mine.steps[static_cast<size_t>(i)]);
   }
   // Gathered in group order; column j belongs to request order[j].
-  const at::Tensor targets = dp->all_gather(mine.targets.cpu().contiguous(), cols);
-  const at::Tensor initial = dp->all_gather(mine.initial.cpu().contiguous(), cols);
-  const at::Tensor gathered = dp->all_gather(stats, cols);
+  const at::Tensor targets = sharding::all_gather_staged(*dp, mine.targets, cols);
+  const at::Tensor initial = sharding::all_gather_staged(*dp, mine.initial, cols);
+  const at::Tensor gathered = sharding::all_gather_staged(*dp, stats, cols);
   const at::Tensor back = at::empty({n}, at::kLong);
   for (int64_t j = 0; j < n; ++j) back[order[static_cast<size_t>(j)]] = j;
   ValueResult all;
-  all.targets = targets.index_select(1, back).to(mine.targets.device());
-  all.initial = initial.index_select(1, back).to(mine.initial.device());
+  all.targets = targets.index_select(1, back.to(targets.device()));
+  all.initial = initial.index_select(1, back.to(initial.device()));
   const at::Tensor in_order = gathered.index_select(1, back);
   for (int64_t i = 0; i < n; ++i) {
     all.final_loss.push_back(in_order[0][i].item<double>());
@@ -127,14 +128,14 @@ class SwappedWeights {
 // Columns [d, n] computed by `part(begin, count)` on each dp rank's share of the
 // n requests and all-gathered in request order (keys and block outputs: each
 // column depends on its own request only).
-at::Tensor batch_columns(int64_t n, int64_t d, at::ScalarType dtype, sharding::Communicator* dp,
+at::Tensor batch_columns(int64_t n, int64_t d, const at::TensorOptions& options, sharding::Communicator* dp,
                          const std::function<at::Tensor(int64_t, int64_t)>& part) {
   if (dp == nullptr || dp->size() == 1) return part(0, n);
   const auto [begin, count] = batch_share(n, dp);
-  const at::Tensor mine = count > 0 ? part(begin, count) : at::zeros({d, 0}, dtype);
+  const at::Tensor mine = count > 0 ? part(begin, count) : at::zeros({d, 0}, options);
   sharding::AllGatherOptions cols;
   cols.dim = 1;
-  return dp->all_gather(mine.cpu().contiguous(), cols).to(mine.device());
+  return sharding::all_gather_staged(*dp, mine, cols);
 }
 
 }  // namespace
@@ -149,7 +150,7 @@ double update_frobenius(const WeightUpdate& update, sharding::Communicator* grou
   }
   if (group != nullptr && group->size() > 1) {
     at::Tensor t = at::tensor({sq}, at::kDouble);
-    group->all_reduce(t);
+    sharding::all_reduce_staged(*group, t);
     sq = t.item<double>();
   }
   return std::sqrt(std::max(sq, 0.0));
@@ -193,8 +194,9 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
   const int64_t layer = plan_.layers[static_cast<size_t>(position)];
   const sharding::ShardedTensor& w = model_.linear_weight(names_[static_cast<size_t>(position)]);
   const int64_t d_in = w.spec().global_shape[1];
-  const at::ScalarType dtype = compute_dtype(model_.dtype());
-  return batch_columns(static_cast<int64_t>(batch.size()), d_in, dtype, dp_, [&](int64_t begin, int64_t count) {
+  const at::TensorOptions options =
+      at::TensorOptions().dtype(compute_dtype(model_.dtype())).device(model_device(model_));
+  return batch_columns(static_cast<int64_t>(batch.size()), d_in, options, dp_, [&](int64_t begin, int64_t count) {
     const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
     return compute_keys(model_, tokenizer_, part, layer, plan_.module, plan_.templates, plan_.forward_batch,
                         plan_.values.fact_token);
@@ -202,7 +204,8 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
 }
 
 at::Tensor BatchEditor::batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const {
-  return batch_columns(static_cast<int64_t>(batch.size()), model_.config().hidden_size, dtype, dp_,
+  return batch_columns(static_cast<int64_t>(batch.size()), model_.config().hidden_size,
+                       at::TensorOptions().dtype(dtype).device(model_device(model_)), dp_,
                        [&](int64_t begin, int64_t count) {
                          const std::vector<data::EditRequest> part(batch.begin() + begin,
                                                                    batch.begin() + begin + count);

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
@@ -31,13 +32,14 @@ WeightUpdate distributed_update(FactoredEditor& editor, int64_t layer_index, con
   at::Tensor status = at::full({1}, failure.empty() ? 1 : 0, at::kLong);
   sharding::BroadcastOptions bo;
   bo.root = owner;
-  tp.broadcast(status, bo);
+  sharding::broadcast_staged(tp, status, bo);
   if (status.item<int64_t>() == 0) {
     throw Error(editor.name() + ": the solve of layer '" + edit.layer + "' failed on its owner, tp rank " +
                 std::to_string(owner) + (failure.empty() ? std::string() : ": " + failure));
   }
-  if (tp.rank() != owner) x = at::empty({edit.keys.size(0), edit.keys.size(1)}, dtype);
-  tp.broadcast(x, bo);
+  // X on the keys' device on every rank, like the owner's (editors return it there).
+  if (tp.rank() != owner) x = at::empty({edit.keys.size(0), edit.keys.size(1)}, edit.keys.options().dtype(dtype));
+  sharding::broadcast_staged(tp, x, bo);
   check_layer_edit(editor.name(), edit, x.size(0));
   const WeightUpdate full = WeightUpdate::factored(edit.layer, edit.residual.to(dtype), x);
   return full.local_shard(weight.spec());

@@ -10,6 +10,10 @@
 // Statistics C = E[k k^T] of each layer's keys over a corpus are registered once
 // per layer with set_statistics(); editors that remember past batches (AlphaEdit)
 // are told the keys of each written batch with record_keys().
+// Devices: an editor keeps its operators (statistics, projector, key cache) on
+// the device of the statistics it was given; keys and residuals may come from a
+// model elsewhere (statistics on the host, model on a GPU). The math then runs on
+// the operators' device and the update comes back on the keys' device.
 #include <ATen/core/Tensor.h>
 
 #include <map>

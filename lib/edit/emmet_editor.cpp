@@ -24,14 +24,14 @@ at::Tensor EmmetEditor::solve_keys(const std::string& layer, const at::Tensor& k
   const std::string what = "EMMET solve of layer '" + layer + "'";
   at::Tensor c0 = c.to(at::kDouble) * opts_.mom2_update_weight;
   if (opts_.update_norm_lambda != 0.0) c0.diagonal().add_(opts_.update_norm_lambda);
-  const at::Tensor k = keys.to(at::kDouble);
+  const at::Tensor k = keys.to(c.device(), at::kDouble);  // on the operators' device
   const at::Tensor y = solve_symmetric(c0, k, what + " (C0)");  // C0^{-1} K
   at::Tensor d = at::matmul(k.t(), y);                           // K^T C0^{-1} K
   d.diagonal().add_(opts_.emmet_lambda);
   // X = Y D^{-1}  <=>  X^T = D^{-1} Y^T (D symmetric).
   const at::Tensor x = solve_symmetric(d, y.t(), what + " (D)").t();
   const auto out = compute_dtype(keys.scalar_type());
-  return x.to(out).contiguous();
+  return x.to(keys.device(), out).contiguous();
 }
 
 }  // namespace revive::edit

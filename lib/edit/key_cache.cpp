@@ -10,8 +10,8 @@ namespace {
 const std::string kKeyCachePrefix = "key_cache/";
 }  // namespace
 
-void KeyCache::add_layer(const std::string& layer, int64_t d, at::ScalarType dtype) {
-  cache_[layer] = at::zeros({d, d}, at::TensorOptions().dtype(dtype));
+void KeyCache::add_layer(const std::string& layer, int64_t d, const at::TensorOptions& options) {
+  cache_[layer] = at::zeros({d, d}, options);
 }
 
 void KeyCache::record(const std::string& layer, const at::Tensor& keys) {

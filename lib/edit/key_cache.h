@@ -4,6 +4,7 @@
 // updates from overwriting earlier edits. Saved and restored with the runner's
 // checkpoints as "key_cache/<layer>".
 #include <ATen/core/Tensor.h>
+#include <c10/core/TensorOptions.h>
 
 #include <map>
 #include <string>
@@ -15,8 +16,9 @@ class KeyCache {
   // `editor` names the owner in errors.
   explicit KeyCache(std::string editor) : editor_(std::move(editor)) {}
 
-  // A zero d x d cache for `layer` (replacing any), in `dtype`.
-  void add_layer(const std::string& layer, int64_t d, at::ScalarType dtype);
+  // A zero d x d cache for `layer` (replacing any), with `options` (dtype and
+  // device: those of the editor's operators for the layer).
+  void add_layer(const std::string& layer, int64_t d, const at::TensorOptions& options);
   // cache += K K^T for keys K (d x n); throws for an unknown layer or wrong d.
   void record(const std::string& layer, const at::Tensor& keys);
   const at::Tensor& get(const std::string& layer) const;

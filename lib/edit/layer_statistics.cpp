@@ -13,6 +13,7 @@
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
@@ -174,7 +175,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
 
   // 3. Combine over dp; a rank with no documents contributes zeros.
   at::Tensor counts = at::tensor({static_cast<double>(tokens), static_cast<double>(docs_done)}, at::kDouble);
-  dp.all_reduce(counts);
+  sharding::all_reduce_staged(dp, counts);
   const int64_t total_tokens = static_cast<int64_t>(counts[0].item<double>());
   const int64_t total_docs = static_cast<int64_t>(counts[1].item<double>());
   if (total_tokens == 0) throw InputError(options.corpus, "", "no tokens to compute layer statistics from");
@@ -183,11 +184,11 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     at::Tensor dims = at::tensor({static_cast<double>(sums[i].defined() ? sums[i].size(0) : 0)}, at::kDouble);
     sharding::AllReduceOptions mx;
     mx.op = sharding::ReduceOp::kMax;
-    dp.all_reduce(dims, mx);
+    sharding::all_reduce_staged(dp, dims, mx);
     const int64_t d_in = static_cast<int64_t>(dims.item<double>());
     if (!sums[i].defined()) sums[i] = at::zeros({d_in, d_in}, at::kDouble);
-    at::Tensor s = sums[i].cpu().contiguous();
-    dp.all_reduce(s);
+    at::Tensor s = sums[i].cpu().contiguous();  // the statistics are kept on the host
+    sharding::all_reduce_staged(dp, s);
     LayerStatistics st;
     st.second_moment = (s / static_cast<double>(total_tokens)).to(at::kFloat);
     st.tokens = total_tokens;

@@ -33,7 +33,7 @@ const char* to_string(SolveMethod m) { return m == SolveMethod::kCholesky ? "cho
 
 at::Tensor solve_symmetric(const at::Tensor& a, const at::Tensor& b, const std::string& what, SolveMethod* used) {
   check_shapes(a, b, what);
-  const at::Tensor a64 = a.to(at::kDouble), b64 = b.to(at::kDouble);
+  const at::Tensor a64 = a.to(at::kDouble), b64 = b.to(a.device(), at::kDouble);
   at::Tensor l, info;
   std::tie(l, info) = at::linalg_cholesky_ex(a64, /*upper=*/false, /*check_errors=*/false);
   if (info.item<int64_t>() == 0) {
@@ -48,7 +48,7 @@ at::Tensor solve_symmetric(const at::Tensor& a, const at::Tensor& b, const std::
 
 at::Tensor solve_general(const at::Tensor& a, const at::Tensor& b, const std::string& what) {
   check_shapes(a, b, what);
-  return lu_solve(a.to(at::kDouble), b.to(at::kDouble), what);
+  return lu_solve(a.to(at::kDouble), b.to(a.device(), at::kDouble), what);
 }
 
 }  // namespace revive::edit

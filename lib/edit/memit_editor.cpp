@@ -8,7 +8,7 @@ namespace revive::edit {
 
 at::Tensor memit_solve(const at::Tensor& second_moment, const at::Tensor& keys, double mom2_update_weight,
                        const std::string& what, SolveMethod* used) {
-  const at::Tensor k = keys.to(at::kDouble);
+  const at::Tensor k = keys.to(second_moment.device(), at::kDouble);
   // A = lambda C + K K^T, formed in f64 (addmm: one d_in x d_in temporary).
   const at::Tensor a = at::addmm(second_moment.to(at::kDouble), k, k.t(), /*beta=*/mom2_update_weight, /*alpha=*/1.0);
   return solve_symmetric(a, k, what, used);
@@ -30,7 +30,7 @@ at::Tensor MemitEditor::solve_keys(const std::string& layer, const at::Tensor& k
   check_keys(name(), layer, keys, c.size(0));
   const auto out = compute_dtype(keys.scalar_type());
   return memit_solve(c, keys, opts_.mom2_update_weight, "MEMIT solve of layer '" + layer + "'", &last_method_)
-      .to(out);
+      .to(keys.device(), out);
 }
 
 }  // namespace revive::edit

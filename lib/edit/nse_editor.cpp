@@ -17,7 +17,7 @@ at::Tensor select_neurons(const at::Tensor& keys, double threshold) {
   at::Tensor sorted, order;
   std::tie(sorted, order) = at::sort(score, /*dim=*/0, /*descending=*/true);
   const double total = score.sum().item<double>();
-  if (!(total > 0.0)) return at::zeros({0}, at::kLong);
+  if (!(total > 0.0)) return at::zeros({0}, keys.options().dtype(at::kLong));
   // The published rule: positions whose cumulative score is <= threshold * total.
   // The relative slack keeps threshold 1.0 from losing the last neurons to the
   // rounding of the cumulative sum.
@@ -38,21 +38,24 @@ NseEditor::NseEditor(NseOptions opts) : opts_(opts) {
 void NseEditor::set_statistics(const std::string& layer, const at::Tensor& second_moment) {
   check_second_moment(name(), layer, second_moment);
   c_[layer] = second_moment;
-  cache_.add_layer(layer, second_moment.size(0), compute_dtype(second_moment.scalar_type()));
+  cache_.add_layer(layer, second_moment.size(0),
+                   second_moment.options().dtype(compute_dtype(second_moment.scalar_type())));
 }
 
 at::Tensor NseEditor::solve_keys(const std::string& layer, const at::Tensor& keys) {
   const at::Tensor& c = find_operator(c_, name(), layer);
   check_keys(name(), layer, keys, c.size(0));
-  last_selection_ = select_neurons(keys, opts_.neuron_threshold);
-  const auto out = compute_dtype(keys.scalar_type());
-  at::Tensor x = at::zeros({keys.size(0), keys.size(1)}, at::kDouble);
+  // On the operators' device; X goes back to the keys'.
+  const at::Tensor k = keys.to(c.device());
+  last_selection_ = select_neurons(k, opts_.neuron_threshold);
+  const auto out = at::TensorOptions().dtype(compute_dtype(keys.scalar_type())).device(keys.device());
+  at::Tensor x = at::zeros({keys.size(0), keys.size(1)}, c.options().dtype(at::kDouble));
   if (last_selection_.numel() == 0) return x.to(out);
   const at::Tensor& s = last_selection_;
   auto restrict = [&](const at::Tensor& m) { return m.to(at::kDouble).index_select(0, s).index_select(1, s); };
   // lambda C_SS + (K_p K_p^T)_SS, handed to the MEMIT solve with weight 1.
   const at::Tensor op = restrict(c) * opts_.mom2_update_weight + restrict(cache_.get(layer));
-  const at::Tensor x_s = memit_solve(op, keys.index_select(0, s), 1.0, "NSE solve of layer '" + layer + "'");
+  const at::Tensor x_s = memit_solve(op, k.index_select(0, s), 1.0, "NSE solve of layer '" + layer + "'");
   x.index_copy_(0, s, x_s);
   return x.to(out);
 }

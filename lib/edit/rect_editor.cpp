@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
@@ -17,8 +18,8 @@ namespace {
 // A count of this rank's entries summed over the group (the whole matrix).
 int64_t rect_total(int64_t local, sharding::Communicator* group) {
   if (group == nullptr || group->size() == 1) return local;
-  at::Tensor n = at::full({1}, local, at::TensorOptions().dtype(at::kLong).device(group->device_type()));
-  group->all_reduce(n);
+  at::Tensor n = at::full({1}, local, at::kLong);
+  sharding::all_reduce_staged(*group, n);
   return n.item<int64_t>();
 }
 
@@ -71,8 +72,7 @@ at::Tensor rect_mask(const at::Tensor& dw, const at::Tensor& weight, double keep
   // in practice only zero updates, whose mask changes nothing.
   int64_t quota = keep - rect_count(above, group);
   if (group != nullptr && group->size() > 1) {
-    const at::Tensor mine = ties.sum().to(at::kLong).reshape({1}).to(at::Device(group->device_type()));
-    const at::Tensor per_rank = group->all_gather(mine).cpu();
+    const at::Tensor per_rank = sharding::all_gather_staged(*group, ties.sum().to(at::kLong).reshape({1})).cpu();
     quota -= per_rank.narrow(0, 0, group->rank()).sum().item<int64_t>();
   }
   const at::Tensor tie_order = ties.to(at::kLong).cumsum(0);  // 1-based rank among local ties

@@ -12,8 +12,9 @@
 
 namespace revive::edit {
 
-at::Tensor neuron_overlap(const at::Tensor& keys, double neuron_threshold) {
-  REVIVE_CHECK(keys.dim() == 2, "neuron_overlap: keys must be [d_in, n]");
+at::Tensor neuron_overlap(const at::Tensor& keys_anywhere, double neuron_threshold) {
+  REVIVE_CHECK(keys_anywhere.dim() == 2, "neuron_overlap: keys must be [d_in, n]");
+  const at::Tensor keys = keys_anywhere.cpu();  // n x n bookkeeping: the clustering runs on the host
   const int64_t d_in = keys.size(0), n = keys.size(1);
   REVIVE_CHECK(d_in < (int64_t{1} << 24), "neuron_overlap: d_in too large for exact f32 counts");
   // 0/1 membership in f32: the counts (<= d_in < 2^24) are exact, at half the

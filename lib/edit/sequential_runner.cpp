@@ -21,6 +21,7 @@
 #include "sharding/checkpoint/file_tree.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 #include "sharding/process_memory.h"
 #include "sharding/sharded_tensor.h"
@@ -41,7 +42,7 @@ bool runner_crossed(int64_t before, int64_t after, int64_t every) {
 
 double runner_global_sq(const at::Tensor& local, sharding::Communicator& group) {
   at::Tensor t = at::tensor({local.to(at::kDouble).pow(2).sum().item<double>()}, at::kDouble);
-  if (group.size() > 1) group.all_reduce(t);
+  if (group.size() > 1) sharding::all_reduce_staged(group, t);
   return t.item<double>();
 }
 

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 
 namespace revive::eval {
 
@@ -21,9 +22,7 @@ std::vector<std::size_t> DpSplit::mine(std::size_t n) const {
 
 void DpSplit::sum(at::Tensor& values) const {
   if (!dp_ || size_ == 1) return;
-  at::Tensor contiguous = values.contiguous();
-  dp_->all_reduce(contiguous);
-  if (!contiguous.is_same(values)) values.copy_(contiguous);
+  sharding::all_reduce_staged(*dp_, values);
 }
 
 std::vector<double> DpSplit::sum(const std::vector<double>& values) const {

@@ -14,6 +14,7 @@
 #include "lib/spectral/svd_engines.h"
 #include "revive/config.h"
 #include "sharding/comm/communicator.h"
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 
 #if REVIVE_HAVE_CUDA
@@ -237,8 +238,7 @@ int64_t energy_rank(const at::Tensor& s, double total_sq, double tau) {
 
 void replicate_from_root(sharding::Communicator* group, at::Tensor& t) {
   if (group == nullptr || group->size() == 1) return;
-  if (!t.is_contiguous()) t = t.contiguous();
-  group->broadcast(t);
+  sharding::broadcast_staged(*group, t);
 }
 
 }  // namespace revive::spectral

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sharding/comm/staged_collectives.h"
 #include "sharding/errors.h"
 
 namespace revive::spectral {
@@ -14,8 +15,7 @@ at::ScalarType compute_dtype(at::ScalarType t) {
 
 void sum_over(sharding::Communicator* group, at::Tensor& t) {
   if (group == nullptr || group->size() == 1) return;
-  if (!t.is_contiguous()) t = t.contiguous();
-  group->all_reduce(t);
+  sharding::all_reduce_staged(*group, t);
 }
 
 ShardedMatrix ShardedMatrix::whole(const at::Tensor& a) {

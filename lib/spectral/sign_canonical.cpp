@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "lib/spectral/svd_engines.h"
+#include "sharding/comm/staged_collectives.h"
 
 namespace revive::spectral {
 
@@ -23,7 +24,7 @@ void canonicalize_signs(const ShardedMatrix& a, at::Tensor& u, at::Tensor& v) {
   }
   at::Tensor both = at::cat({mag, pick}).reshape({1, 2 * k}).contiguous();
   sharding::Communicator* group = a.row_group();
-  if (group != nullptr && group->size() > 1) both = group->all_gather(both);  // rank order = row order
+  if (group != nullptr && group->size() > 1) both = sharding::all_gather_staged(*group, both);  // rank order = row order
   both = both.cpu();  // 2k numbers; the choice below is serial
   const double* d = both.data_ptr<double>();
   at::Tensor sign = at::ones({k}, at::kDouble);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "lib/spectral/hash64.h"
+#include "sharding/comm/staged_collectives.h"
 
 namespace revive::spectral {
 
@@ -47,7 +48,7 @@ uint64_t weight_checksum(const sharding::ShardedTensor& w) {
     at::Tensor word = at::empty({1}, at::kLong);
     std::memcpy(word.data_ptr<int64_t>(), &sum, sizeof sum);
     // On the weight's device: a GPU communicator moves device tensors only.
-    const at::Tensor all = w.reduce_group().all_gather(word.to(w.local().device())).cpu();
+    const at::Tensor all = sharding::all_gather_staged(w.reduce_group(), word).cpu();
     sum = 0;
     for (int64_t r = 0; r < all.numel(); ++r) {
       uint64_t v;
