@@ -214,7 +214,8 @@ at::Tensor BatchEditor::batch_outputs(const std::vector<data::EditRequest>& batc
                        });
 }
 
-void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report) {
+void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report,
+                              const at::Tensor& first_keys) {
   const int64_t num_layers = static_cast<int64_t>(plan_.layers.size());
   for (int64_t i = 0; i < num_layers; ++i) {
     const int64_t l = plan_.layers[static_cast<size_t>(i)];
@@ -222,7 +223,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     LayerEditReport lr;
     lr.layer = name;
     auto t = std::chrono::steady_clock::now();
-    const at::Tensor keys = batch_keys(batch, i);
+    const at::Tensor keys = i == 0 && first_keys.defined() ? first_keys : batch_keys(batch, i);
     const at::Tensor cur = batch_outputs(batch, zs.scalar_type());
     lr.seconds_keys = batch_seconds_since(t);
     const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
@@ -270,12 +271,12 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
 }
 
 void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
-                             const at::Tensor& zs, BatchReport& report) {
+                             const at::Tensor& zs, BatchReport& report, const at::Tensor& first_keys) {
   const std::vector<data::EditRequest> group = batch_subset(batch, members);
   const at::Tensor group_zs = zs.index_select(1, at::tensor(members, at::kLong).to(zs.device()));
   const IterativeEditing& it = plan_.iterations;
   if (!it.enabled) {
-    edit_layers(group, group_zs, report);
+    edit_layers(group, group_zs, report, first_keys);
     return;
   }
   REVIVE_CHECK(it.max_iterations >= 1 && it.alpha >= 0 && it.upper_bound > it.alpha,
@@ -293,7 +294,11 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
     }
     if (open.empty() || m == it.max_iterations - 1) break;
     const at::Tensor open_zs = group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device()));
-    edit_layers(batch_subset(group, open), open_zs, report);
+    // Only the first pass starts from the model `first_keys` were taken on.
+    const at::Tensor open_keys =
+        m == 0 && first_keys.defined() ? first_keys.index_select(1, at::tensor(open, at::kLong).to(first_keys.device()))
+                                       : at::Tensor();
+    edit_layers(batch_subset(group, open), open_zs, report, open_keys);
   }
   report.converged += converged;
   report.given_up += given_up;
@@ -320,14 +325,22 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
   try {
     std::vector<std::vector<int64_t>> groups = {single_group(report.requests)};
+    at::Tensor clustering_keys;
     if (plan_.clustering.clusters > 1 && batch.size() > 1) {
       // Keys of the first edited layer before any edit, as the published code;
       // gathered over dp, so every rank forms the same groups.
-      groups = cluster_requests(batch_keys(batch, 0), plan_.clustering);
+      clustering_keys = batch_keys(batch, 0);
+      groups = cluster_requests(clustering_keys, plan_.clustering);
     }
-    for (const std::vector<int64_t>& members : groups) {
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const std::vector<int64_t>& members = groups[g];
       report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
-      edit_group(batch, members, zs, report);
+      // The first group is edited on the model the clustering keys were taken on.
+      const at::Tensor first_keys =
+          g == 0 && clustering_keys.defined()
+              ? clustering_keys.index_select(1, at::tensor(members, at::kLong).to(clustering_keys.device()))
+              : at::Tensor();
+      edit_group(batch, members, zs, report, first_keys);
       if (!editor_.records_keys()) continue;
       // The group's keys on the model it left, so the solves of later groups
       // (and batches) protect its edits, as NSE's loop does.

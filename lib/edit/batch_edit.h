@@ -109,11 +109,15 @@ class BatchEditor {
   // Outputs [hidden, n] of the last edited layer at each request's fact token.
   at::Tensor batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const;
   // The requests `members` of `batch` edited toward their columns of zs: one pass,
-  // or the iterative loop when the plan asks for it.
+  // or the iterative loop when the plan asks for it. `first_keys`, when defined,
+  // are the members' keys of the first edited layer on the model as it is now
+  // (the clustering's), used by the group's first pass instead of recomputing them.
   void edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
-                  const at::Tensor& zs, BatchReport& report);
-  // One pass over the edited layers toward targets zs [hidden, n] of `batch`.
-  void edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report);
+                  const at::Tensor& zs, BatchReport& report, const at::Tensor& first_keys);
+  // One pass over the edited layers toward targets zs [hidden, n] of `batch`
+  // (`first_keys`: as for edit_group, for this pass's requests).
+  void edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report,
+                   const at::Tensor& first_keys = {});
 
   model::Transformer& model_;
   const model::Tokenizer& tokenizer_;
