@@ -66,7 +66,7 @@ ValueResult batch_values(model::Transformer& model, const model::Tokenizer& tok,
   const int64_t begin = group_start(share_begin);
   const int64_t count = group_start(share_begin + share_count) - begin;
   const int64_t hidden = model.config().hidden_size;
-  const at::TensorOptions acc = at::TensorOptions().dtype(compute_dtype(model.dtype())).device(model_device(model));
+  const at::TensorOptions acc = at::TensorOptions().dtype(compute_dtype(model.dtype())).device(model.device());
   ValueResult mine;
   if (count > 0) {
     const std::vector<int64_t> members(order.begin() + begin, order.begin() + begin + count);
@@ -195,7 +195,7 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
   const sharding::ShardedTensor& w = model_.linear_weight(names_[static_cast<size_t>(position)]);
   const int64_t d_in = w.spec().global_shape[1];
   const at::TensorOptions options =
-      at::TensorOptions().dtype(compute_dtype(model_.dtype())).device(model_device(model_));
+      at::TensorOptions().dtype(compute_dtype(model_.dtype())).device(model_.device());
   return batch_columns(static_cast<int64_t>(batch.size()), d_in, options, dp_, [&](int64_t begin, int64_t count) {
     const std::vector<data::EditRequest> part(batch.begin() + begin, batch.begin() + begin + count);
     return compute_keys(model_, tokenizer_, part, layer, plan_.module, plan_.templates, plan_.forward_batch,
@@ -205,7 +205,7 @@ at::Tensor BatchEditor::batch_keys(const std::vector<data::EditRequest>& batch, 
 
 at::Tensor BatchEditor::batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const {
   return batch_columns(static_cast<int64_t>(batch.size()), model_.config().hidden_size,
-                       at::TensorOptions().dtype(dtype).device(model_device(model_)), dp_,
+                       at::TensorOptions().dtype(dtype).device(model_.device()), dp_,
                        [&](int64_t begin, int64_t count) {
                          const std::vector<data::EditRequest> part(batch.begin() + begin,
                                                                    batch.begin() + begin + count);

@@ -2,7 +2,6 @@
 
 #include "lib/model/prompt_tokens.h"
 #include "lib/model/tokenizer.h"
-#include "lib/model/transformer.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
@@ -37,11 +36,6 @@ FactToken parse_fact_token(const std::string& name) {
 
 SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const data::EditRequest& request) {
   return encode_subject_prompt(tokenizer, data::kSubjectSlot, request.prompt_template, request.subject);
-}
-
-c10::Device model_device(model::Transformer& model) {
-  model::Block& first = model.block(0);
-  return first.linear_weight(first.module_names().front()).local().device();
 }
 
 }  // namespace revive::edit

@@ -9,13 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <c10/core/Device.h>
-
 #include "lib/data/edit_request.h"
 
 namespace revive::model {
 class Tokenizer;
-class Transformer;
 }
 
 namespace revive::edit {
@@ -42,8 +39,5 @@ SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const std
 
 // The request's own prompt (context "{}").
 SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const data::EditRequest& request);
-
-// Device of the model's weights (where input ids must live).
-c10::Device model_device(model::Transformer& model);
 
 }  // namespace revive::edit

@@ -132,7 +132,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
   data::Document doc;
   for (int64_t skip = 0; skip < docs_done && stream.next(doc); ++skip) {
   }
-  const c10::Device device = model_device(model);
+  const c10::Device device = model.device();
   at::NoGradGuard no_grad;
   int64_t since_save = 0;
   bool more = true;

@@ -61,7 +61,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   REVIVE_CHECK(n > 0, "compute_values: no requests");
   REVIVE_CHECK(options.steps >= 1, "compute_values: steps must be at least 1");
   REVIVE_CHECK(layer >= 0 && layer < model.num_layers(), "compute_values: layer out of range");
-  const c10::Device device = model_device(model);
+  const c10::Device device = model.device();
   const at::ScalarType acc = compute_dtype(model.dtype());
 
   // Rows: every (request, template) rewriting prompt, then one KL row per request.

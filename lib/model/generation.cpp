@@ -39,7 +39,7 @@ std::vector<std::vector<int64_t>> generate(Transformer& model, const std::vector
   fwd.cache = &cache;
   fwd.attention_mask = batch.mask;
   at::Tensor logits = model.forward(batch.ids, fwd);  // [B, T, V]
-  const at::Tensor last = (batch.lengths - 1).view({B, 1, 1}).expand({B, 1, logits.size(2)});
+  const at::Tensor last = (batch.lengths - 1).to(logits.device()).view({B, 1, 1}).expand({B, 1, logits.size(2)});
   at::Tensor next = pick(logits.gather(1, last).squeeze(1).cpu(), opts, gen);
 
   std::vector<bool> done(prompts.size(), false);
@@ -59,8 +59,8 @@ std::vector<std::vector<int64_t>> generate(Transformer& model, const std::vector
     }
     if (!any) break;
     // Finished rows feed a padding slot so the batch stays rectangular.
-    fwd.attention_mask = at::tensor(alive, at::kLong).view({B, 1}).to(batch.ids.device());
-    logits = model.forward(next.view({B, 1}).to(batch.ids.device()), fwd);
+    fwd.attention_mask = at::tensor(alive, at::kLong).view({B, 1});  // forward moves both to the model
+    logits = model.forward(next.view({B, 1}), fwd);
     next = pick(logits.select(1, 0).cpu(), opts, gen);
   }
   return out;

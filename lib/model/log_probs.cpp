@@ -15,7 +15,7 @@ at::Tensor next_token_nll(const at::Tensor& logits, const at::Tensor& ids) {
   REVIVE_CHECK(logits.size(1) == T && T >= 1, "next_token_nll: logits and ids disagree in length");
   const at::ScalarType acc = logits.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   const at::Tensor logp = at::log_softmax(logits.narrow(1, 0, T - 1).to(acc), -1);
-  const at::Tensor next = ids.narrow(1, 1, T - 1).to(at::kLong).unsqueeze(-1);
+  const at::Tensor next = ids.narrow(1, 1, T - 1).to(logp.device(), at::kLong).unsqueeze(-1);
   return -logp.gather(-1, next).squeeze(-1);
 }
 

@@ -57,6 +57,8 @@ Block& Transformer::block(int64_t layer) {
 
 at::ScalarType Transformer::dtype() const { return final_norm_w_.scalar_type(); }
 
+c10::Device Transformer::device() const { return final_norm_w_.device(); }
+
 at::Tensor Transformer::run_blocks(const at::Tensor& ids_in, at::Tensor h, int64_t begin, int64_t end,
                                    const ForwardOptions& opts) {
   REVIVE_CHECK(0 <= begin && begin <= end && end <= num_layers(), "forward: block range out of range");
@@ -67,11 +69,10 @@ at::Tensor Transformer::run_blocks(const at::Tensor& ids_in, at::Tensor h, int64
     REVIVE_CHECK(h.dim() == 3 && h.size(2) == config_.hidden_size,
                  "hidden_after: stream must be [batch, tokens, hidden]");
   }
-  const at::Tensor ids = from_embedding ? ids_in.to(at::kLong) : at::Tensor();
+  const at::Tensor ids = from_embedding ? ids_in.to(device(), at::kLong) : at::Tensor();
   const int64_t B = from_embedding ? ids.size(0) : h.size(0), T = from_embedding ? ids.size(1) : h.size(1);
-  const at::TensorOptions long_opts =
-      at::TensorOptions().dtype(at::kLong).device(from_embedding ? ids.device() : h.device());
-  const at::Tensor mask = opts.attention_mask.defined() ? opts.attention_mask.to(at::kBool)
+  const at::TensorOptions long_opts = at::TensorOptions().dtype(at::kLong).device(device());
+  const at::Tensor mask = opts.attention_mask.defined() ? opts.attention_mask.to(device(), at::kBool)
                                                         : at::ones({B, T}, long_opts.dtype(at::kBool));
   REVIVE_CHECK(mask.dim() == 2 && mask.size(0) == B && mask.size(1) == T,
                "forward: attention_mask must be [batch, tokens] of the input");
