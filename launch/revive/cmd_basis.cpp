@@ -16,7 +16,7 @@ Command basis_command() {
   c.name = "basis";
   c.summary = "compute (or reuse) the protected bases U_k, V_k of the edited layers";
   c.add_options = [](po::options_description& d) {
-    d.add(edit_model_options()).add(basis_options()).add(grid_options()).add(output_options());
+    d.add(edit_model_options()).add(basis_options()).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);

@@ -102,7 +102,7 @@ Command edit_command() {
         ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
         ("no-drift", "skip spectral drift metrics (they need the protected bases)");
     d.add(e).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
-        .add(output_options());
+        .add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);

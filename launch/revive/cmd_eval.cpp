@@ -52,7 +52,7 @@ Command eval_command() {
         ("seed", po::value<uint64_t>()->default_value(0), "CounterFact: sampling seed for the generations")
         ("recall", "also report recall of the requests' true facts (every answer token the argmax)")
         ("tasks", po::value<std::string>(), "also score a multiple-choice JSONL ({prompt, choices, label})");
-    d.add(e).add(grid_options()).add(output_options());
+    d.add(e).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     sharding::ProcessGrid grid(rt.world(), grid_spec(vm));
@@ -63,7 +63,7 @@ Command eval_command() {
     ro.read.limit = vm["limit"].as<size_t>();
     const data::ReadResult read = data::read_requests(file, ro);
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
-    auto model = model::load_model(folder, grid.tp());
+    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt));
     const int64_t batch = vm["batch-size"].as<int64_t>();
 
     eval::MetricList metrics;

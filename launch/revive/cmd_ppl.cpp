@@ -32,7 +32,7 @@ Command ppl_command() {
          "tokens per window incl. BOS (0: the model's context length)")
         ("truncate", "score only each document's first window")
         ("batch-size", po::value<int64_t>()->default_value(8), "windows per forward pass");
-    d.add(p).add(grid_options()).add(output_options());
+    d.add(p).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     sharding::ProcessGrid grid(rt.world(), grid_spec(vm));
@@ -49,7 +49,7 @@ Command ppl_command() {
     opts.batch_size = vm["batch-size"].as<int64_t>();
 
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
-    auto model = model::load_model(folder, grid.tp());
+    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt));
     const eval::PerplexityResult r = eval::evaluate_perplexity_file(*model, tokenizer, file, corpus, opts, &grid.dp());
     if (grid.world().rank() == 0) {
       if (vm.count("json")) {

@@ -15,7 +15,7 @@ Command stats_command() {
   c.name = "stats";
   c.summary = "compute (or reuse) the layer statistics E[k k^T] of the edited layers";
   c.add_options = [](po::options_description& d) {
-    d.add(edit_model_options()).add(statistics_options()).add(grid_options()).add(output_options());
+    d.add(edit_model_options()).add(statistics_options()).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);

@@ -1,5 +1,7 @@
 #include "launch/revive/common_options.h"
 
+#include "sharding/errors.h"
+
 namespace revive::cli {
 
 po::options_description grid_options() {
@@ -17,6 +19,27 @@ sharding::GridSpec grid_spec(const po::variables_map& vm) {
 
 sharding::Backend backend(const po::variables_map& vm) {
   return sharding::parse_backend(vm["backend"].as<std::string>());
+}
+
+po::options_description device_options() {
+  po::options_description d("Placement");
+  d.add_options()
+      ("device", po::value<std::string>()->default_value("cpu"),
+       "where each rank holds the model and computes: cpu, or cuda (the rank's GPU on its node)");
+  return d;
+}
+
+model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt) {
+  const std::string name = vm["device"].as<std::string>();
+  model::LoadOptions o;
+  if (name == "cpu") return o;
+  if (name != "cuda") throw InputError("--device", "", "'" + name + "' is not a device (expected cpu or cuda)");
+  try {
+    o.device = rt.rank_device(c10::kCUDA);
+  } catch (const Error& e) {
+    throw InputError("--device", "", e.what());
+  }
+  return o;
 }
 
 po::options_description output_options() {

@@ -2,6 +2,7 @@
 // Option groups shared by several subcommands, defined once (grid, output).
 #include <boost/program_options.hpp>
 
+#include "lib/model/model_loader.h"
 #include "sharding/comm/comm_runtime.h"
 #include "sharding/process_grid.h"
 
@@ -13,6 +14,11 @@ namespace po = boost::program_options;
 po::options_description grid_options();
 sharding::GridSpec grid_spec(const po::variables_map& vm);
 sharding::Backend backend(const po::variables_map& vm);
+
+// --device
+po::options_description device_options();
+// How to load the model: f32 weights on the CPU, or on this rank's GPU.
+model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt);
 
 // --json, --config
 po::options_description output_options();

@@ -1,5 +1,6 @@
 #include "sharding/comm/comm_runtime.h"
 
+#include <ATen/Context.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -15,6 +16,9 @@
 #include "sharding/errors.h"
 #if REVIVE_HAVE_NCCL
 #include "sharding/comm/cuda/nccl_communicator.h"
+#endif
+#if REVIVE_HAVE_CUDA
+#include <cuda_runtime_api.h>
 #endif
 
 namespace revive::sharding {
@@ -68,6 +72,16 @@ void install_watchdog() {
 
 }  // namespace
 
+int node_local_rank() {
+  int rank = 0, local_rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  MPI_Comm_rank(node, &local_rank);
+  MPI_Comm_free(&node);
+  return local_rank;
+}
+
 CommRuntime::CommRuntime(Backend backend, int* argc, char*** argv) : backend_(backend) {
   if (backend_ == Backend::kAuto) {
     const char* env_backend = std::getenv(env::kCommBackend);
@@ -117,6 +131,21 @@ std::unique_ptr<Communicator> CommRuntime::world() const {
       break;
   }
   throw Error("CommRuntime: no backend");
+}
+
+c10::Device CommRuntime::rank_device(c10::DeviceType type) const {
+  if (type == c10::kCPU) return c10::Device(c10::kCPU);
+  if (type != c10::kCUDA) throw Error(std::string("no placement on ") + c10::DeviceTypeName(type) + " devices");
+  const auto gpus = static_cast<int>(at::getNumGPUs());
+  if (gpus == 0) {
+    throw Error("no CUDA device: this REVIVE's LibTorch has no CUDA, or no GPU is visible to the process");
+  }
+  const int local = backend_ == Backend::kLocal ? 0 : node_local_rank();
+  const auto index = static_cast<c10::DeviceIndex>(local % gpus);
+#if REVIVE_HAVE_CUDA
+  cudaSetDevice(index);  // what LibTorch and NCCL take as the current device
+#endif
+  return c10::Device(c10::kCUDA, index);
 }
 
 void CommRuntime::abort(const std::string& message, int code) const {

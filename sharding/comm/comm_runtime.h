@@ -2,6 +2,8 @@
 // CommRuntime: owns the process's communication runtime (MPI init/finalize) and
 // makes the world communicator of the chosen backend. Create one in main(),
 // before anything else, and let it outlive every communicator it made.
+#include <c10/core/Device.h>
+
 #include <memory>
 #include <string>
 
@@ -17,6 +19,9 @@ const char* to_string(Backend b);
 // True when this process was started by an MPI launcher (mpirun, srun with PMI).
 bool launched_by_mpi();
 
+// This process's rank among the ranks on its node (MPI must be initialised).
+int node_local_rank();
+
 class CommRuntime {
  public:
   // kAuto: REVIVE_COMM if set; else NCCL... never implicitly; MPI when started by
@@ -29,6 +34,11 @@ class CommRuntime {
   Backend backend() const { return backend_; }
   // A new communicator over all processes.
   std::unique_ptr<Communicator> world() const;
+
+  // Where this rank computes for `type`: the CPU, or for CUDA the GPU the NCCL
+  // backend binds (node-local rank mod visible GPUs), made the current device.
+  // Throws, saying why, when no GPU is visible to this build.
+  c10::Device rank_device(c10::DeviceType type) const;
 
   // Ends the whole job (all ranks) with `code` after printing `message`; used when
   // one rank fails so that the others do not wait for it.

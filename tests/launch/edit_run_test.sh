@@ -59,6 +59,19 @@ grep -q "request-clusters" "$work/nse0.err" || fail "the error does not name --r
   | grep -q '"efficacy"' || fail "eval JSON lacks efficacy"
 "$revive" ppl --model "$model" --text "$work/toy/world/train.txt" --split lines --json | grep -q '"ppl"' \
   || fail "ppl JSON lacks ppl"
+# --device: cuda gives the host's perplexity where a GPU is visible, else an error naming --device.
+ppl_of() { grep -o '"ppl":[0-9.e+-]*' "$1" | cut -d: -f2; }
+ppl_args=(--model "$model" --text "$work/toy/world/train.txt" --split lines --json)
+"$revive" ppl "${ppl_args[@]}" > "$work/ppl_cpu.json"
+if "$revive" ppl "${ppl_args[@]}" --device cuda > "$work/ppl_cuda.json" 2> "$work/ppl_cuda.err"; then
+  awk -v a="$(ppl_of "$work/ppl_cpu.json")" -v b="$(ppl_of "$work/ppl_cuda.json")" \
+    'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-4 * a) }' \
+    || fail "perplexity on the GPU $(ppl_of "$work/ppl_cuda.json") differs from the host's $(ppl_of "$work/ppl_cpu.json")"
+else
+  grep -q -- "--device: no CUDA device" "$work/ppl_cuda.err" || fail "--device cuda without a GPU: $(cat "$work/ppl_cuda.err")"
+fi
+if "$revive" ppl "${ppl_args[@]}" --device tpu > /dev/null 2> "$work/ppl_tpu.err"; then fail "--device tpu was accepted"; fi
+grep -q -- "--device: 'tpu'" "$work/ppl_tpu.err" || fail "the error does not name --device: $(cat "$work/ppl_tpu.err")"
 "$revive" report --runs "$work/straight/metrics.jsonl" "$work/dp2/metrics.jsonl" --label one dp2 --out "$work/report" \
   --metrics eval.efficacy > /dev/null
 [ -s "$work/report/report.md" ] || fail "report.md missing"

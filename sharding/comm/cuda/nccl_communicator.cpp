@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "revive/config.h"
+#include "sharding/comm/comm_runtime.h"
 #include "sharding/comm/comm_timeout.h"
 #include "sharding/comm/tensor_checks.h"
 #include "sharding/comm/watchdog.h"
@@ -198,13 +199,10 @@ class NcclCommunicator final : public Communicator {
 }  // namespace
 
 std::unique_ptr<Communicator> make_nccl_world() {
-  int rank = 0, size = 1, local_rank = 0;
+  int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MPI_Comm node = MPI_COMM_NULL;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-  MPI_Comm_rank(node, &local_rank);
-  MPI_Comm_free(&node);
+  const int local_rank = node_local_rank();
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     throw CommError(rank, "nccl:world", "init", "no CUDA device is visible to this rank");
