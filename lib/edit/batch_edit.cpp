@@ -223,7 +223,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     LayerEditReport lr;
     lr.layer = name;
     auto t = std::chrono::steady_clock::now();
-    const at::Tensor keys = i == 0 && first_keys.defined() ? first_keys : batch_keys(batch, i);
+    const at::Tensor keys = i == 0 ? first_keys : batch_keys(batch, i);
     const at::Tensor cur = batch_outputs(batch, zs.scalar_type());
     lr.seconds_keys = batch_seconds_since(t);
     const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
@@ -294,10 +294,7 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
     }
     if (open.empty() || m == it.max_iterations - 1) break;
     const at::Tensor open_zs = group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device()));
-    // Only the first pass starts from the model `first_keys` were taken on.
-    const at::Tensor open_keys =
-        m == 0 && first_keys.defined() ? first_keys.index_select(1, at::tensor(open, at::kLong).to(first_keys.device()))
-                                       : at::Tensor();
+    const at::Tensor open_keys = first_keys.index_select(1, at::tensor(open, at::kLong).to(first_keys.device()));
     edit_layers(batch_subset(group, open), open_zs, report, open_keys);
   }
   report.converged += converged;
@@ -324,30 +321,29 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
   try {
+    // The first edited layer's keys are the input of the lowest edited module:
+    // no edited weight comes before it, so edits do not change them and one
+    // computation serves the clustering, every group and pass, and the key
+    // memory. Gathered over dp, so every rank forms the same groups.
+    t = std::chrono::steady_clock::now();
+    const at::Tensor first_keys = batch_keys(batch, 0);
+    report.seconds_first_keys = batch_seconds_since(t);
     std::vector<std::vector<int64_t>> groups = {single_group(report.requests)};
-    at::Tensor clustering_keys;
     if (plan_.clustering.clusters > 1 && batch.size() > 1) {
-      // Keys of the first edited layer before any edit, as the published code;
-      // gathered over dp, so every rank forms the same groups.
-      clustering_keys = batch_keys(batch, 0);
-      groups = cluster_requests(clustering_keys, plan_.clustering);
+      groups = cluster_requests(first_keys, plan_.clustering);  // before any edit, as the published code
     }
-    for (size_t g = 0; g < groups.size(); ++g) {
-      const std::vector<int64_t>& members = groups[g];
+    for (const std::vector<int64_t>& members : groups) {
       report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
-      // The first group is edited on the model the clustering keys were taken on.
-      const at::Tensor first_keys =
-          g == 0 && clustering_keys.defined()
-              ? clustering_keys.index_select(1, at::tensor(members, at::kLong).to(clustering_keys.device()))
-              : at::Tensor();
-      edit_group(batch, members, zs, report, first_keys);
+      const at::Tensor group_first_keys =
+          first_keys.index_select(1, at::tensor(members, at::kLong).to(first_keys.device()));
+      edit_group(batch, members, zs, report, group_first_keys);
       if (!editor_.records_keys()) continue;
       // The group's keys on the model it left, so the solves of later groups
       // (and batches) protect its edits, as NSE's loop does.
       t = std::chrono::steady_clock::now();
       const std::vector<data::EditRequest> group = batch_subset(batch, members);
       for (size_t i = 0; i < names_.size(); ++i) {
-        const at::Tensor keys = batch_keys(group, static_cast<int64_t>(i));
+        const at::Tensor keys = i == 0 ? group_first_keys : batch_keys(group, static_cast<int64_t>(i));
         distributed_record_keys(editor_, plan_.layers[i], names_[i], keys, model_.tp());
       }
       report.seconds_record += batch_seconds_since(t);

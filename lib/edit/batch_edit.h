@@ -74,6 +74,9 @@ struct BatchReport {
   int64_t converged = 0, given_up = 0;
   std::vector<int64_t> cluster_sizes;  // requests of each group, in edit order
   double seconds_values = 0, seconds_record = 0, seconds_total = 0;
+  // The first edited layer's keys, computed once per batch (layers[].seconds_keys
+  // hold the other layers' keys and every layer's outputs).
+  double seconds_first_keys = 0;
 };
 
 class BatchEditor {
@@ -109,15 +112,14 @@ class BatchEditor {
   // Outputs [hidden, n] of the last edited layer at each request's fact token.
   at::Tensor batch_outputs(const std::vector<data::EditRequest>& batch, at::ScalarType dtype) const;
   // The requests `members` of `batch` edited toward their columns of zs: one pass,
-  // or the iterative loop when the plan asks for it. `first_keys`, when defined,
-  // are the members' keys of the first edited layer on the model as it is now
-  // (the clustering's), used by the group's first pass instead of recomputing them.
+  // or the iterative loop when the plan asks for it. `first_keys`: the members'
+  // keys of the first edited layer (computed once per batch, see apply()).
   void edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
                   const at::Tensor& zs, BatchReport& report, const at::Tensor& first_keys);
-  // One pass over the edited layers toward targets zs [hidden, n] of `batch`
-  // (`first_keys`: as for edit_group, for this pass's requests).
+  // One pass over the edited layers toward targets zs [hidden, n] of `batch`,
+  // `first_keys` the first edited layer's keys of these requests.
   void edit_layers(const std::vector<data::EditRequest>& batch, const at::Tensor& zs, BatchReport& report,
-                   const at::Tensor& first_keys = {});
+                   const at::Tensor& first_keys);
 
   model::Transformer& model_;
   const model::Tokenizer& tokenizer_;

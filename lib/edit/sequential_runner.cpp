@@ -364,6 +364,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     }
     win_t["values"] = win_t["values"].get<double>() + rep.seconds_values;
     win_t["record"] = win_t["record"].get<double>() + rep.seconds_record;
+    win_t["keys"] = win_t["keys"].get<double>() + rep.seconds_first_keys;
     for (const LayerEditReport& lr : rep.layers) {
       win_t["keys"] = win_t["keys"].get<double>() + lr.seconds_keys;
       win_t["solve"] = win_t["solve"].get<double>() + lr.seconds_solve;

@@ -273,6 +273,28 @@ TEST(BatchEditor, IterativeEditingPassesOverTheRequestsStillOpen) {
   EXPECT_EQ(iterative.pass_requests[1], (once_d > it.alpha).sum().item<int64_t>());
 }
 
+TEST(BatchEditor, EditsLeaveTheFirstEditedLayersKeysUnchanged) {
+  // BatchEditor computes the first edited layer's keys once per batch and uses
+  // them for the clustering, every pass and the key memory: they are the input of
+  // the lowest edited module, which no edited weight precedes. The second layer's
+  // keys, downstream of the first layer's edit, do change.
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  const auto all = testing::story_world_requests();
+  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  const EditPlan plan = s.plan(kMechanicsSteps);
+  auto keys_of = [&](int64_t layer) {
+    return compute_keys(*s.model, s.tok, batch, layer, plan.module, plan.templates, 64, plan.values.fact_token);
+  };
+  const at::Tensor first_before = keys_of(plan.layers[0]), second_before = keys_of(plan.layers[1]);
+  auto editor = s.make_editor("memit");
+  BatchEditor be(*s.model, s.tok, *editor, plan);
+  be.apply(batch);
+  EXPECT_TRUE(at::equal(keys_of(plan.layers[0]), first_before));
+  EXPECT_GT((keys_of(plan.layers[1]) - second_before).abs().max().item<double>(), 1e-4);
+}
+
 TEST(BatchEditor, RequestClustersAreEditedOneAfterAnother) {
   // NSE's clustering: the batch splits into groups by neuron overlap at the first
   // edited layer, edited in turn toward v* computed once for the whole batch, each
