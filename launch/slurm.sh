@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SLURM batch script: one rank per GPU, tp ranks per node (the tp group stays
-# inside a node), dp across nodes. Submit with e.g.
+# inside a node), dp across nodes. Under the default NCCL backend `--device auto`
+# (the default) puts each rank's model on its GPU. Submit with e.g.
 #   sbatch --nodes=2 --ntasks-per-node=8 --gpus-per-node=8 launch/slurm.sh edit --config run.cfg
 #SBATCH --job-name=revive
 #SBATCH --exclusive

@@ -63,7 +63,7 @@ Command eval_command() {
     ro.read.limit = vm["limit"].as<size_t>();
     const data::ReadResult read = data::read_requests(file, ro);
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
-    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt));
+    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
     const int64_t batch = vm["batch-size"].as<int64_t>();
 
     eval::MetricList metrics;

@@ -49,7 +49,7 @@ Command ppl_command() {
     opts.batch_size = vm["batch-size"].as<int64_t>();
 
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
-    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt));
+    auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
     const eval::PerplexityResult r = eval::evaluate_perplexity_file(*model, tokenizer, file, corpus, opts, &grid.dp());
     if (grid.world().rank() == 0) {
       if (vm.count("json")) {

@@ -24,16 +24,30 @@ sharding::Backend backend(const po::variables_map& vm) {
 po::options_description device_options() {
   po::options_description d("Placement");
   d.add_options()
-      ("device", po::value<std::string>()->default_value("cpu"),
-       "where each rank holds the model and computes: cpu, or cuda (the rank's GPU on its node)");
+      ("device", po::value<std::string>()->default_value("auto"),
+       "where each rank holds the model and computes: cpu, cuda (the rank's GPU on its node), or auto "
+       "(cuda with the nccl backend, else cpu)");
   return d;
 }
 
-model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt) {
-  const std::string name = vm["device"].as<std::string>();
+model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt, int tp_size) {
+  std::string name = vm["device"].as<std::string>();
+  const bool nccl = rt.backend() == sharding::Backend::kNccl;
+  if (name == "auto") name = nccl ? "cuda" : "cpu";
+  if (name != "cpu" && name != "cuda") {
+    throw InputError("--device", "", "'" + name + "' is not a device (expected cpu, cuda or auto)");
+  }
+  if (name == "cpu" && nccl) {
+    throw InputError("--device", "", "cpu under the nccl backend, which moves CUDA tensors only (use --device cuda, "
+                                     "or --backend mpi)");
+  }
   model::LoadOptions o;
   if (name == "cpu") return o;
-  if (name != "cuda") throw InputError("--device", "", "'" + name + "' is not a device (expected cpu or cuda)");
+  if (!nccl && tp_size > 1) {
+    throw InputError("--device", "", "cuda with tp " + std::to_string(tp_size) + " needs --backend nccl (the " +
+                                         std::string(sharding::to_string(rt.backend())) +
+                                         " backend's tensor-parallel collectives take host tensors)");
+  }
   try {
     o.device = rt.rank_device(c10::kCUDA);
   } catch (const Error& e) {

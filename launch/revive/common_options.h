@@ -1,5 +1,5 @@
 #pragma once
-// Option groups shared by several subcommands, defined once (grid, output).
+// Option groups shared by several subcommands, defined once (grid, device, output).
 #include <boost/program_options.hpp>
 
 #include "lib/model/model_loader.h"
@@ -17,8 +17,10 @@ sharding::Backend backend(const po::variables_map& vm);
 
 // --device
 po::options_description device_options();
-// How to load the model: f32 weights on the CPU, or on this rank's GPU.
-model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt);
+// How to load the model: f32 weights on the CPU, or on this rank's GPU. Rejects
+// placements the backend cannot move: the CPU under NCCL, a GPU split over tp
+// ranks under a host backend (its tensor-parallel collectives take host tensors).
+model::LoadOptions load_options(const po::variables_map& vm, const sharding::CommRuntime& rt, int tp_size);
 
 // --json, --config
 po::options_description output_options();

@@ -78,7 +78,7 @@ EditSession::EditSession(const po::variables_map& vm, sharding::CommRuntime& rt)
       cache_dir(vm["cache-dir"].as<std::string>()),
       tokenizer(model::Tokenizer::from_file(model_folder)) {
   fingerprint = sharding::fingerprint_checkpoint(model_folder);
-  model = model::load_model(model_folder, grid.tp(), load_options(vm, rt));
+  model = model::load_model(model_folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
   preset = edit::find_edit_preset(vm["preset"].as<std::string>());
   if (vm.count("layers")) {
     const auto l = session_parse_layers(vm["layers"].as<std::string>());

@@ -12,8 +12,9 @@
 // are told the keys of each written batch with record_keys().
 // Devices: an editor keeps its operators (statistics, projector, key cache) on
 // the device of the statistics it was given; keys and residuals may come from a
-// model elsewhere (statistics on the host, model on a GPU). The math then runs on
-// the operators' device and the update comes back on the keys' device.
+// model elsewhere (statistics on the host, model on a GPU). The solves then run
+// on the operators' device and the update comes back on the keys' device (RECT's
+// mask and PRUNE's restraint run beside the weight).
 #include <ATen/core/Tensor.h>
 
 #include <map>

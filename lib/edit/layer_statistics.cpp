@@ -187,8 +187,9 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     sharding::all_reduce_staged(dp, dims, mx);
     const int64_t d_in = static_cast<int64_t>(dims.item<double>());
     if (!sums[i].defined()) sums[i] = at::zeros({d_in, d_in}, at::kDouble);
-    at::Tensor s = sums[i].cpu().contiguous();  // the statistics are kept on the host
+    at::Tensor s = sums[i].contiguous();
     sharding::all_reduce_staged(dp, s);
+    s = s.cpu();  // the statistics are kept on the host
     LayerStatistics st;
     st.second_moment = (s / static_cast<double>(total_tokens)).to(at::kFloat);
     st.tokens = total_tokens;

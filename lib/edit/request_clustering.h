@@ -18,7 +18,8 @@ struct RequestClustering {
 };
 
 // [n, n] double: |S_i & S_j| / |S_i | S_j| of the neuron selections of the key
-// columns (keys [d_in, n]); zero diagonal, as the published affinity.
+// columns (keys [d_in, n], any device); zero diagonal, as the published affinity.
+// On the host: the clustering is n x n bookkeeping.
 at::Tensor neuron_overlap(const at::Tensor& keys, double neuron_threshold);
 
 // Spectral clustering of a symmetric non-negative affinity [n, n] into at most

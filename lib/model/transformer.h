@@ -68,8 +68,8 @@ class Transformer {
   int64_t num_layers() const { return static_cast<int64_t>(blocks_.size()); }
   Block& block(int64_t layer);
   at::ScalarType dtype() const;
-  // Where the weights live. Inputs (ids, attention mask) may come from anywhere:
-  // the passes move them here.
+  // Where the weights live. Input ids and attention masks may come from anywhere
+  // (the passes move them here); streams and hook deltas must already be here.
   c10::Device device() const;
 
   // "model.layers.3.mlp.down_proj" (or "transformer.h.3.mlp.c_proj"), with or

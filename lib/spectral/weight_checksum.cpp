@@ -47,7 +47,7 @@ uint64_t weight_checksum(const sharding::ShardedTensor& w) {
     // Exact combination: gather the per-rank words, add them with wrap-around.
     at::Tensor word = at::empty({1}, at::kLong);
     std::memcpy(word.data_ptr<int64_t>(), &sum, sizeof sum);
-    // On the weight's device: a GPU communicator moves device tensors only.
+    // Staged: a GPU communicator moves device tensors only.
     const at::Tensor all = sharding::all_gather_staged(w.reduce_group(), word).cpu();
     sum = 0;
     for (int64_t r = 0; r < all.numel(); ++r) {

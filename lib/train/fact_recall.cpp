@@ -48,7 +48,7 @@ RecallReport measure_fact_recall(model::Transformer& model, const std::vector<Fa
     const at::Tensor logits = model.forward(cb.batch.ids, opts);
     const int64_t T = cb.batch.ids.size(1);
     // Row ok when every target position predicts its token: wrong & target = none.
-    const at::Tensor predicted = logits.narrow(1, 0, T - 1).argmax(-1);
+    const at::Tensor predicted = logits.narrow(1, 0, T - 1).argmax(-1).cpu();  // beside the host ids
     const at::Tensor wrong =
         predicted.ne(cb.batch.ids.narrow(1, 1, T - 1)).logical_and(cb.target_mask.to(at::kBool));
     const at::Tensor row_ok = wrong.any(1).logical_not().contiguous();

@@ -143,7 +143,10 @@ c10::Device CommRuntime::rank_device(c10::DeviceType type) const {
   const int local = backend_ == Backend::kLocal ? 0 : node_local_rank();
   const auto index = static_cast<c10::DeviceIndex>(local % gpus);
 #if REVIVE_HAVE_CUDA
-  cudaSetDevice(index);  // what LibTorch and NCCL take as the current device
+  // What LibTorch and NCCL take as the current device.
+  if (cudaSetDevice(index) != cudaSuccess) {
+    throw Error("cannot make GPU " + std::to_string(index) + " this rank's device (cudaSetDevice failed)");
+  }
 #endif
   return c10::Device(c10::kCUDA, index);
 }

@@ -19,7 +19,8 @@ const char* to_string(Backend b);
 // True when this process was started by an MPI launcher (mpirun, srun with PMI).
 bool launched_by_mpi();
 
-// This process's rank among the ranks on its node (MPI must be initialised).
+// This process's rank among the ranks on its node. Collective over
+// MPI_COMM_WORLD (MPI must be initialised).
 int node_local_rank();
 
 class CommRuntime {
@@ -37,7 +38,8 @@ class CommRuntime {
 
   // Where this rank computes for `type`: the CPU, or for CUDA the GPU the NCCL
   // backend binds (node-local rank mod visible GPUs), made the current device.
-  // Throws, saying why, when no GPU is visible to this build.
+  // Throws, saying why, when no GPU is visible to this build. Collective (every
+  // rank calls it) unless the backend is local.
   c10::Device rank_device(c10::DeviceType type) const;
 
   // Ends the whole job (all ranks) with `code` after printing `message`; used when

@@ -22,12 +22,14 @@ void copy_back(at::Tensor& tensor, const at::Tensor& staged) {
 }  // namespace
 
 void all_reduce_staged(Communicator& comm, at::Tensor& tensor, const AllReduceOptions& opts) {
+  if (comm.size() == 1) return;
   at::Tensor staged = on_comm_device(comm, tensor);
   comm.all_reduce(staged, opts);
   copy_back(tensor, staged);
 }
 
 void broadcast_staged(Communicator& comm, at::Tensor& tensor, const BroadcastOptions& opts) {
+  if (comm.size() == 1) return;
   at::Tensor staged = on_comm_device(comm, tensor);
   comm.broadcast(staged, opts);
   copy_back(tensor, staged);

@@ -2,9 +2,12 @@
 // Collectives on tensors that live anywhere: a tensor not on the communicator's
 // device (CPU for MPI and local, CUDA for NCCL) or not contiguous is copied to a
 // contiguous one there for the call, and the result copied back to its own
-// device. For the small values algorithms exchange (status words, counts, a
-// solve's n-column result), which are made wherever the math ran; bulk data
-// should already be where its communicator wants it, and then nothing is copied.
+// device. Made for the values algorithms create wherever their math ran (status
+// words, counts, a solve's result, statistics); staging costs a copy each way, so
+// large tensors should already be on the communicator's device, and then nothing
+// is copied. The plain Communicator stays strict so that a misplaced activation
+// in a model pass is an error, not a silent detour through the host.
+// On a one-rank group the in-place calls return at once.
 #include <ATen/core/Tensor.h>
 
 #include "sharding/comm/communicator.h"

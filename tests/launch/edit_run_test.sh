@@ -63,7 +63,9 @@ grep -q "request-clusters" "$work/nse0.err" || fail "the error does not name --r
 ppl_of() { grep -o '"ppl":[0-9.e+-]*' "$1" | cut -d: -f2; }
 ppl_args=(--model "$model" --text "$work/toy/world/train.txt" --split lines --json)
 "$revive" ppl "${ppl_args[@]}" > "$work/ppl_cpu.json"
+[ -n "$(ppl_of "$work/ppl_cpu.json")" ] || fail "ppl JSON lacks ppl: $(cat "$work/ppl_cpu.json")"
 if "$revive" ppl "${ppl_args[@]}" --device cuda > "$work/ppl_cuda.json" 2> "$work/ppl_cuda.err"; then
+  [ -n "$(ppl_of "$work/ppl_cuda.json")" ] || fail "ppl JSON on the GPU lacks ppl: $(cat "$work/ppl_cuda.json")"
   awk -v a="$(ppl_of "$work/ppl_cpu.json")" -v b="$(ppl_of "$work/ppl_cuda.json")" \
     'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-4 * a) }' \
     || fail "perplexity on the GPU $(ppl_of "$work/ppl_cuda.json") differs from the host's $(ppl_of "$work/ppl_cpu.json")"
@@ -72,6 +74,12 @@ else
 fi
 if "$revive" ppl "${ppl_args[@]}" --device tpu > /dev/null 2> "$work/ppl_tpu.err"; then fail "--device tpu was accepted"; fi
 grep -q -- "--device: 'tpu'" "$work/ppl_tpu.err" || fail "the error does not name --device: $(cat "$work/ppl_tpu.err")"
+# A GPU model split over tp ranks needs NCCL: under MPI it is refused before any GPU is looked for.
+if "$mpiexec" -np 2 "$@" "$revive" ppl "${ppl_args[@]}" --tp 2 --dp 1 --device cuda > /dev/null 2> "$work/ppl_tp2.err"; then
+  fail "--device cuda with tp 2 over MPI was accepted"
+fi
+grep -q -- "--device: cuda with tp 2 needs --backend nccl" "$work/ppl_tp2.err" \
+  || fail "tp 2 on GPUs over MPI: $(cat "$work/ppl_tp2.err")"
 "$revive" report --runs "$work/straight/metrics.jsonl" "$work/dp2/metrics.jsonl" --label one dp2 --out "$work/report" \
   --metrics eval.efficacy > /dev/null
 [ -s "$work/report/report.md" ] || fail "report.md missing"

@@ -103,7 +103,15 @@ TEST(StagedCollectives, CudaTensorsOverAHostCommunicatorComeBackOnTheGpu) {
   EXPECT_TRUE(at::equal(b.cpu(), values_of(0, 2, 2)));
   const at::Tensor g = all_gather_staged(comm, values_of(comm.rank(), 1, 2).to(at::kCUDA));
   EXPECT_TRUE(g.is_cuda());
-  EXPECT_EQ(g.size(0), comm.size());
+  EXPECT_TRUE(at::equal(g.cpu(), comm.all_gather(values_of(comm.rank(), 1, 2))));
+  // A view of a CUDA buffer: the sum lands in the view only.
+  at::Tensor buffer = at::full({3, 8}, -100.0, at::TensorOptions().dtype(at::kDouble).device(at::kCUDA));
+  at::Tensor view = buffer.slice(1, 0, 8, 2);
+  view.copy_(values_of(comm.rank(), 3, 4));
+  all_reduce_staged(comm, view);
+  EXPECT_TRUE(at::equal(view.cpu(), expected_sum(comm.size(), 3, 4)));
+  const at::Tensor gaps = buffer.slice(1, 1, 8, 2).cpu();
+  EXPECT_TRUE(at::equal(gaps, at::full_like(gaps, -100.0)));
 }
 
 }  // namespace
