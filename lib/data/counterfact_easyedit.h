@@ -1,6 +1,6 @@
 #pragma once
 // CounterFact in the flat EasyEdit/MEND schema: a JSON list of
-//   {"case_id": 0, "prompt": "The mother tongue of Jan Kowal is",
+//   {"case_id": 7, "prompt": "The first language of Jan Kowal is",
 //    "subject": "Jan Kowal", "target_new": "Dutch", "ground_truth": "Polish",
 //    "rephrase_prompt": "...", "locality_prompt": "...", "locality_ground_truth": "Polish"}
 // The prompt is already filled: it becomes a template at the subject's LAST

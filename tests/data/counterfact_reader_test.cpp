@@ -3,16 +3,23 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "lib/data/counterfact_easyedit.h"
 #include "lib/data/counterfact_rome.h"
 #include "sharding/errors.h"
+#include "tests/data/raw_json.h"
 #include "tests/data/write_text.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
 namespace {
 
+using revive::data::testing::one_string_or_none;
+using revive::data::testing::read_raw_json;
 using revive::data::testing::write_text;
 
 // Runs `read` with kReject and expects an InputError naming file, record and field.
@@ -28,77 +35,95 @@ void expect_rejected(Read read, const std::string& file, std::size_t index, cons
   }
 }
 
-TEST(CounterFactRome, ReadsTheRealSamples) {
-  REVIVE_REQUIRE_DATA(dir, "counterfact_rome_samples");
-  const ReadResult most = read_counterfact_rome(dir + "/most_orthogonal.json");
-  const ReadResult least = read_counterfact_rome(dir + "/least_orthogonal.json");
-  EXPECT_EQ(most.requests.size(), 10u);
-  EXPECT_EQ(least.requests.size(), 10u);
-  EXPECT_TRUE(most.skipped.empty());
-
-  const EditRequest& r = most.requests.front();
-  EXPECT_EQ(r.case_id, 4088);
-  EXPECT_EQ(r.prompt_template, "{}, a citizen of");
-  EXPECT_EQ(r.subject, "Ferdinand de Saussure");
-  EXPECT_EQ(r.prompt(), "Ferdinand de Saussure, a citizen of");
-  EXPECT_EQ(r.target_new, "Belgium");
-  EXPECT_EQ(r.target_true, "Switzerland");
-  EXPECT_EQ(r.relation_id, "P27");
-  ASSERT_EQ(r.paraphrase_prompts.size(), 2u);
-  EXPECT_EQ(r.paraphrase_prompts[0],
-            "The latter underwent treatments in health centers. Ferdinand de Saussure, who is a "
-            "citizen of");
-  ASSERT_EQ(r.neighborhood_prompts.size(), 10u);
-  EXPECT_EQ(r.neighborhood_prompts[0], "Ludwig Hohl, who holds a citizenship from");
-  EXPECT_EQ(r.attribute_prompts.size(), 10u);
-  EXPECT_EQ(r.attribute_prompts[0], "Hercule Poirot, who is a citizen of");
-  EXPECT_EQ(r.generation_prompts.size(), 10u);
-  EXPECT_EQ(r.neighborhood_answer(), "Switzerland");
-
-  EXPECT_EQ(least.requests.back().case_id, 14209);
-  EXPECT_EQ(least.requests.back().subject, "Orest Subtelny");
-  EXPECT_EQ(least.requests.back().target_new, "Spain");
+std::vector<std::string> strings_or_none(const nlohmann::json& record, const std::string& key) {
+  return record.contains(key) ? record.at(key).get<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-TEST(CounterFactEasyEdit, ReadsAll21919Cases) {
-  REVIVE_REQUIRE_DATA(dir, "counterfact_easyedit");
-  const ReadResult train = read_counterfact_easyedit(dir + "/counterfact-train.json");
-  const ReadResult val = read_counterfact_easyedit(dir + "/counterfact-val.json");
-  const ReadResult edit = read_counterfact_easyedit(dir + "/counterfact-edit.json");
-  EXPECT_EQ(train.requests.size(), 10000u);
-  EXPECT_EQ(val.requests.size(), 1919u);
-  EXPECT_EQ(edit.requests.size(), 10000u);
-  // Disjoint case ids covering 0..21918 (README).
-  std::set<int64_t> ids;
-  for (const auto* part : {&train, &val, &edit}) {
-    for (const EditRequest& r : part->requests) {
-      ASSERT_TRUE(r.case_id.has_value());
-      ids.insert(*r.case_id);
-      ASSERT_EQ(r.prompt(), render_prompt(r.prompt_template, r.subject));
+// A request read from the ROME schema against its record, field by field.
+void expect_rome_record(const EditRequest& r, const nlohmann::json& record) {
+  const nlohmann::json& rw = record.at("requested_rewrite");
+  EXPECT_EQ(r.case_id, record.at("case_id").get<int64_t>());
+  EXPECT_EQ(r.prompt_template, rw.at("prompt").get<std::string>());
+  EXPECT_EQ(r.subject, rw.at("subject").get<std::string>());
+  EXPECT_EQ(r.prompt(), render_prompt(r.prompt_template, r.subject));
+  EXPECT_EQ(r.target_new, rw.at("target_new").at("str").get<std::string>());
+  EXPECT_EQ(r.target_true, rw.at("target_true").at("str").get<std::string>());
+  EXPECT_EQ(r.relation_id, rw.value("relation_id", std::string()));
+  EXPECT_EQ(r.paraphrase_prompts, strings_or_none(record, "paraphrase_prompts"));
+  EXPECT_EQ(r.neighborhood_prompts, strings_or_none(record, "neighborhood_prompts"));
+  EXPECT_EQ(r.attribute_prompts, strings_or_none(record, "attribute_prompts"));
+  EXPECT_EQ(r.generation_prompts, strings_or_none(record, "generation_prompts"));
+  EXPECT_EQ(r.neighborhood_answer(), r.target_true);  // the files have no neighborhood_target
+}
+
+// A request read from the flat EasyEdit schema against its record: the filled
+// prompt becomes a template at the subject's last occurrence.
+void expect_easyedit_record(const EditRequest& r, const nlohmann::json& record) {
+  const std::string prompt = record.at("prompt").get<std::string>();
+  const std::string subject = record.at("subject").get<std::string>();
+  std::string expected_template = prompt;
+  expected_template.replace(prompt.rfind(subject), subject.size(), "{}");
+  EXPECT_EQ(r.case_id, record.at("case_id").get<int64_t>());
+  EXPECT_EQ(r.subject, subject);
+  EXPECT_EQ(r.prompt_template, expected_template);
+  EXPECT_EQ(r.prompt(), prompt);
+  EXPECT_EQ(r.target_new, record.at("target_new").get<std::string>());
+  EXPECT_EQ(r.target_true, record.at("ground_truth").get<std::string>());
+  EXPECT_EQ(r.paraphrase_prompts, one_string_or_none(record, "rephrase_prompt"));
+  EXPECT_EQ(r.neighborhood_prompts, one_string_or_none(record, "locality_prompt"));
+  EXPECT_EQ(r.neighborhood_answer(), record.contains("locality_ground_truth")
+                                         ? record.at("locality_ground_truth").get<std::string>()
+                                         : r.target_true);
+}
+
+// Every record of the real files against the file's own JSON (nothing of the
+// data is copied into the test).
+TEST(CounterFactRome, ReadsTheRealSamples) {
+  REVIVE_REQUIRE_DATA(dir, "counterfact_rome_samples");
+  for (const char* name : {"most_orthogonal.json", "least_orthogonal.json"}) {
+    SCOPED_TRACE(name);
+    const std::string file = dir + "/" + name;
+    const ReadResult read = read_counterfact_rome(file);
+    const nlohmann::json raw = read_raw_json(file);
+    ASSERT_FALSE(raw.empty());
+    ASSERT_EQ(read.requests.size(), raw.size());
+    EXPECT_TRUE(read.skipped.empty());
+    for (size_t i = 0; i < raw.size(); ++i) {
+      SCOPED_TRACE("record " + std::to_string(i));
+      expect_rome_record(read.requests[i], raw[i]);
+      // The samples carry every prompt family.
+      EXPECT_FALSE(read.requests[i].paraphrase_prompts.empty());
+      EXPECT_FALSE(read.requests[i].neighborhood_prompts.empty());
+      EXPECT_FALSE(read.requests[i].attribute_prompts.empty());
+      EXPECT_FALSE(read.requests[i].generation_prompts.empty());
     }
   }
-  EXPECT_EQ(ids.size(), 21919u);
+}
+
+TEST(CounterFactEasyEdit, ReadsEveryCaseOfTheThreeFiles) {
+  REVIVE_REQUIRE_DATA(dir, "counterfact_easyedit");
+  // Disjoint case ids covering one contiguous range (README).
+  std::set<int64_t> ids;
+  size_t total = 0;
+  for (const char* name : {"counterfact-train.json", "counterfact-val.json", "counterfact-edit.json"}) {
+    SCOPED_TRACE(name);
+    const std::string file = dir + "/" + name;
+    const ReadResult read = read_counterfact_easyedit(file);
+    const nlohmann::json raw = read_raw_json(file);
+    ASSERT_FALSE(raw.empty());
+    ASSERT_EQ(read.requests.size(), raw.size());
+    EXPECT_TRUE(read.skipped.empty());
+    for (size_t i = 0; i < raw.size(); ++i) {
+      SCOPED_TRACE("record " + std::to_string(i));
+      expect_easyedit_record(read.requests[i], raw[i]);
+      if (::testing::Test::HasFailure()) return;  // one broken mapping, not thousands of lines
+      ids.insert(*read.requests[i].case_id);
+    }
+    total += raw.size();
+  }
+  EXPECT_EQ(ids.size(), total);
   EXPECT_EQ(*ids.begin(), 0);
-  EXPECT_EQ(*ids.rbegin(), 21918);
-
-  const EditRequest& r = edit.requests.front();
-  EXPECT_EQ(r.case_id, 0);
-  EXPECT_EQ(r.prompt_template, "The mother tongue of {} is");
-  EXPECT_EQ(r.prompt(), "The mother tongue of Danielle Darrieux is");
-  EXPECT_EQ(r.subject, "Danielle Darrieux");
-  EXPECT_EQ(r.target_new, "English");
-  EXPECT_EQ(r.target_true, "French");
-  EXPECT_EQ(r.paraphrase_prompts,
-            std::vector<std::string>{"Where Danielle Darrieux is from, people speak the language of"});
-  EXPECT_EQ(r.neighborhood_prompts,
-            std::vector<std::string>{"Michel Rocard is a native speaker of"});
-  EXPECT_EQ(r.neighborhood_answer(), "French");
-
-  const EditRequest& t = train.requests.front();
-  EXPECT_EQ(t.case_id, 2);
-  EXPECT_EQ(t.prompt_template, "{}, the");
-  EXPECT_EQ(t.target_new, "piano");
-  EXPECT_EQ(t.target_true, "guitar");
+  EXPECT_EQ(*ids.rbegin(), static_cast<int64_t>(total) - 1);
 }
 
 TEST(CounterFactEasyEdit, LimitStopsEarly) {
@@ -107,7 +132,8 @@ TEST(CounterFactEasyEdit, LimitStopsEarly) {
   opts.limit = 5;
   const ReadResult r = read_counterfact_easyedit(dir + "/counterfact-val.json", opts);
   ASSERT_EQ(r.requests.size(), 5u);
-  EXPECT_EQ(r.requests[0].case_id, 10);
+  const nlohmann::json raw = read_raw_json(dir + "/counterfact-val.json");
+  for (size_t i = 0; i < 5; ++i) expect_easyedit_record(r.requests[i], raw[i]);
 }
 
 // One valid record, then one broken record per case; kReject names each, kSkip
@@ -186,31 +212,31 @@ TEST(CounterFactRome, MalformedRecords) {
 TEST(CounterFactEasyEdit, MalformedRecords) {
   const std::string dir = revive::testing::temp_dir("cf-easyedit");
   const std::string ok =
-      R"({"case_id": 0, "prompt": "The mother tongue of X is", "subject": "X",
+      R"({"case_id": 0, "prompt": "The home language of X is", "subject": "X",
           "target_new": "English", "ground_truth": "French"})";
   struct Case {
     std::string record, field;
   };
   const std::vector<Case> cases = {
-      {R"({"case_id": 1, "prompt": "The mother tongue of Y is", "subject": "X",
+      {R"({"case_id": 1, "prompt": "The home language of Y is", "subject": "X",
           "target_new": "English", "ground_truth": "French"})",
        "prompt"},
-      {R"({"case_id": 2, "prompt": "The mother tongue of X is", "subject": "X",
+      {R"({"case_id": 2, "prompt": "The home language of X is", "subject": "X",
           "target_new": "", "ground_truth": "French"})",
        "target_new"},
-      {R"({"case_id": 3, "prompt": "The mother tongue of X is", "subject": "X",
+      {R"({"case_id": 3, "prompt": "The home language of X is", "subject": "X",
           "target_new": "English"})",
        "ground_truth"},
-      {R"({"case_id": 4, "prompt": "The mother tongue of X is", "subject": "",
+      {R"({"case_id": 4, "prompt": "The home language of X is", "subject": "",
           "target_new": "English", "ground_truth": "French"})",
        "subject"},
-      {R"({"case_id": 5, "prompt": "{} The mother tongue of X is", "subject": "X",
+      {R"({"case_id": 5, "prompt": "{} The home language of X is", "subject": "X",
           "target_new": "English", "ground_truth": "French"})",
        "prompt"},
-      {R"({"case_id": 6, "prompt": "The mother tongue of X is", "subject": "X",
+      {R"({"case_id": 6, "prompt": "The home language of X is", "subject": "X",
           "target_new": "English", "ground_truth": "French", "rephrase_prompt": ""})",
        "rephrase_prompt"},
-      {R"({"case_id": 7, "prompt": "The mother tongue of X is", "subject": "X",
+      {R"({"case_id": 7, "prompt": "The home language of X is", "subject": "X",
           "target_new": "English", "ground_truth": "French", "locality_prompt": 1})",
        "locality_prompt"},
       {R"(17)", "<record>"},
@@ -228,7 +254,7 @@ TEST(CounterFactEasyEdit, MalformedRecords) {
   skip.on_error = OnError::kSkip;
   const ReadResult r = read_counterfact_easyedit(file, skip);
   ASSERT_EQ(r.requests.size(), 1u);
-  EXPECT_EQ(r.requests[0].prompt_template, "The mother tongue of {} is");
+  EXPECT_EQ(r.requests[0].prompt_template, "The home language of {} is");
   ASSERT_EQ(r.skipped.size(), cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     EXPECT_EQ(r.skipped[i].index, i + 1);

@@ -22,8 +22,8 @@ EditRequest good_request() {
 
 TEST(EditRequest, PromptRendersTheSubjectIntoTheSlot) {
   EXPECT_EQ(good_request().prompt(), "Jane Roe plays the");
-  EXPECT_EQ(render_prompt("The mother tongue of {} is", "Jan Kowal"),
-            "The mother tongue of Jan Kowal is");
+  EXPECT_EQ(render_prompt("The home language of {} is", "Jan Kowal"),
+            "The home language of Jan Kowal is");
   EXPECT_EQ(render_prompt("{}", "X"), "X");
 }
 
@@ -91,10 +91,10 @@ TEST(EditRequest, TemplateFromFilledUsesTheLastOccurrence) {
   EXPECT_EQ(t.prompt_template, "Paris is in France, said {}");
   EXPECT_EQ(render_prompt(t.prompt_template, "Paris"), "Paris is in France, said Paris");
 
-  const TemplateResult once = template_from_filled("The mother tongue of Jan Kowal is",
+  const TemplateResult once = template_from_filled("The home language of Jan Kowal is",
                                                    "Jan Kowal");
   ASSERT_FALSE(once.problem.has_value());
-  EXPECT_EQ(once.prompt_template, "The mother tongue of {} is");
+  EXPECT_EQ(once.prompt_template, "The home language of {} is");
 }
 
 TEST(EditRequest, TemplateFromFilledReportsProblems) {

@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sharding/errors.h"
 #include "tests/data/write_text.h"
@@ -138,24 +145,66 @@ TEST(TextCorpus, ShardsPartitionTheDocuments) {
   EXPECT_THROW(DocumentStream(dir + "/missing.txt"), InputError);
 }
 
+// The real corpora against a split of their bytes done here (nothing of the text
+// is copied into the test).
+std::string whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string trimmed(const std::string& s) {
+  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  size_t b = 0, e = s.size();
+  while (b < e && space(s[b])) ++b;
+  while (e > b && space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
 TEST(TextCorpus, RealCorpora) {
   REVIVE_REQUIRE_DATA(dir, "text_corpora");
-  // README: 2,316 separators -> 2,317 stories, the first about Lily's needle.
+  // TinyStories: stories between "<|endoftext|>" separators (README), trimmed.
+  const std::string tiny = whole_file(dir + "/tinystories_head_2MiB.txt");
+  const std::string sep = "<|endoftext|>";
+  std::vector<std::string> pieces;
+  for (size_t at = 0;;) {
+    const size_t next = tiny.find(sep, at);
+    pieces.push_back(trimmed(tiny.substr(at, next == std::string::npos ? std::string::npos : next - at)));
+    if (next == std::string::npos) break;
+    at = next + sep.size();
+  }
+  ASSERT_GT(pieces.size(), 2u);
+  for (const auto& p : pieces) ASSERT_FALSE(p.empty());  // none dropped, so the count is separators + 1
   const auto stories = read_documents(dir + "/tinystories_head_2MiB.txt");
-  ASSERT_EQ(stories.size(), 2317u);
-  EXPECT_EQ(stories[0].text.rfind("One day, a little girl named Lily found a needle in her room.", 0),
-            0u);
-  EXPECT_EQ(stories[1].text.rfind("Once upon a time, there was a little car named Beep.", 0), 0u);
-  // README: 2,891 CRLF lines, none blank.
-  CorpusOptions lines;
-  lines.split = DocumentSplit::kLines;
-  lines.trim = false;
-  const auto wiki = read_documents(dir + "/wikitext2_raw_test.raw", lines);
-  ASSERT_EQ(wiki.size(), 2891u);
-  EXPECT_EQ(wiki[0].text, " = Robert Boulter = ");
-  CorpusOptions json;
-  json.split = DocumentSplit::kJsonList;
-  EXPECT_EQ(count_documents(dir + "/ME-PPL.json", json), 10000u);
+  ASSERT_EQ(stories.size(), pieces.size());
+  EXPECT_EQ(stories[0].text, pieces[0]);
+  EXPECT_EQ(stories[1].text, pieces[1]);
+  EXPECT_EQ(stories.back().text, pieces.back());
+  // WikiText-2: CRLF lines, none blank (README); kept untrimmed.
+  const std::string wiki_bytes = whole_file(dir + "/wikitext2_raw_test.raw");
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < wiki_bytes.size();) {
+    size_t end = wiki_bytes.find('\n', at);
+    if (end == std::string::npos) end = wiki_bytes.size();
+    std::string line = wiki_bytes.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+    at = end + 1;
+  }
+  ASSERT_FALSE(lines.empty());
+  CorpusOptions line_split;
+  line_split.split = DocumentSplit::kLines;
+  line_split.trim = false;
+  const auto wiki = read_documents(dir + "/wikitext2_raw_test.raw", line_split);
+  ASSERT_EQ(wiki.size(), lines.size());
+  EXPECT_EQ(wiki[0].text, lines[0]);
+  EXPECT_EQ(wiki.back().text, lines.back());
+  EXPECT_NE(wiki[0].text, trimmed(wiki[0].text)) << "the test should see untrimmed text";
+  // ME-PPL: a JSON list of objects.
+  std::ifstream me(dir + "/ME-PPL.json");
+  const nlohmann::json me_ppl = nlohmann::json::parse(me);
+  CorpusOptions json_list;
+  json_list.split = DocumentSplit::kJsonList;
+  EXPECT_EQ(count_documents(dir + "/ME-PPL.json", json_list), me_ppl.size());
 }
 
 TEST(TextCorpus, DocumentSplitNamesParseAndUnknownNamesNameTheOption) {

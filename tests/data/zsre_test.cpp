@@ -2,58 +2,102 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "sharding/errors.h"
+#include "tests/data/raw_json.h"
 #include "tests/data/write_text.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
 namespace {
 
+using revive::data::testing::one_string_or_none;
+using revive::data::testing::read_raw_json;
 using revive::data::testing::write_text;
 
+// A request read from a zsRE record against the record: `src` is the filled
+// prompt, the target `alt` (or the first answer), the true answer the first
+// answer; case_id the record's index.
+void expect_zsre_record(const EditRequest& q, const nlohmann::json& record, size_t index, ZsreTarget target) {
+  const std::vector<std::string> answers = record.at("answers").get<std::vector<std::string>>();
+  ASSERT_FALSE(answers.empty());
+  EXPECT_EQ(q.case_id, static_cast<int64_t>(index));
+  EXPECT_EQ(q.subject, record.at("subject").get<std::string>());
+  EXPECT_EQ(q.prompt(), record.at("src").get<std::string>());
+  EXPECT_EQ(q.prompt(), render_prompt(q.prompt_template, q.subject));
+  if (target == ZsreTarget::kAlt) {
+    EXPECT_EQ(q.target_new, record.at("alt").get<std::string>());
+    EXPECT_EQ(q.target_true, answers[0]);
+  } else {
+    EXPECT_EQ(q.target_new, answers[0]);
+    EXPECT_EQ(q.target_true, "");
+  }
+  EXPECT_EQ(q.paraphrase_prompts, one_string_or_none(record, "rephrase"));
+  EXPECT_EQ(q.neighborhood_prompts, one_string_or_none(record, "loc"));
+  if (record.contains("loc_ans")) {
+    EXPECT_EQ(q.neighborhood_answer(), record.at("loc_ans").get<std::string>());
+  }
+}
+
+// The indices of records whose `alt` is empty.
+std::vector<size_t> empty_alt_records(const nlohmann::json& raw) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i].at("alt").get<std::string>().empty()) out.push_back(i);
+  }
+  return out;
+}
+
+// Every record against the file's own JSON (nothing of the data is copied here).
 TEST(Zsre, ReadsTheEvalFile) {
   REVIVE_REQUIRE_DATA(file, "zsre/zsre_mend_eval_portability_gpt4.json");
   const ReadResult r = read_zsre(file);
-  ASSERT_EQ(r.requests.size(), 1037u);
+  const nlohmann::json raw = read_raw_json(file);
+  ASSERT_FALSE(raw.empty());
+  ASSERT_EQ(r.requests.size(), raw.size());
   EXPECT_TRUE(r.skipped.empty());
-  const EditRequest& q = r.requests.front();
-  EXPECT_EQ(q.case_id, 0);
-  EXPECT_EQ(q.subject, "IAAF Combined Events Challenge");
-  EXPECT_EQ(q.prompt_template, "When was the inception of {}?");
-  EXPECT_EQ(q.prompt(), "When was the inception of IAAF Combined Events Challenge?");
-  EXPECT_EQ(q.target_new, "2006");
-  EXPECT_EQ(q.target_true, "1998");
-  EXPECT_EQ(q.paraphrase_prompts,
-            std::vector<std::string>{"When was the IAAF Combined Events Challenge launched?"});
-  EXPECT_EQ(q.neighborhood_prompts,
-            std::vector<std::string>{"nq question: what is the name of the last episode of spongebob"});
-  EXPECT_EQ(q.neighborhood_answer(), "The String");
-  EXPECT_EQ(r.requests.back().case_id, 1036);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    expect_zsre_record(r.requests[i], raw[i], i, ZsreTarget::kAlt);
+    if (::testing::Test::HasFailure()) return;
+  }
+  // The eval file carries a paraphrase and a locality question for each record.
+  EXPECT_FALSE(r.requests.front().paraphrase_prompts.empty());
+  EXPECT_FALSE(r.requests.front().neighborhood_prompts.empty());
 }
 
-// The train file holds two records with an empty `alt` (indices 534 and 723).
+// The train file holds records with an empty `alt`.
 TEST(Zsre, EmptyAltIsRejectedOrSkipped) {
   REVIVE_REQUIRE_DATA(file, "zsre/zsre_mend_train-1k.json");
+  const nlohmann::json raw = read_raw_json(file);
+  const std::vector<size_t> empty = empty_alt_records(raw);
+  ASSERT_FALSE(empty.empty());
+  ASSERT_GT(empty.front(), 0u);
   try {
     read_zsre(file);
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), file);
-    EXPECT_EQ(e.field(), "[534].alt");
+    EXPECT_EQ(e.field(), "[" + std::to_string(empty.front()) + "].alt");
   }
   ZsreOptions opts;
   opts.read.on_error = OnError::kSkip;
   const ReadResult r = read_zsre(file, opts);
-  EXPECT_EQ(r.requests.size(), 998u);
-  ASSERT_EQ(r.skipped.size(), 2u);
-  EXPECT_EQ(r.skipped[0].index, 534u);
-  EXPECT_EQ(r.skipped[1].index, 723u);
-  EXPECT_EQ(r.skipped[0].field, "alt");
-  EXPECT_EQ(r.requests[0].subject, "UniFirst");
-  EXPECT_EQ(r.requests[0].target_new, "unmanned aircraft");
-  EXPECT_EQ(r.requests[0].target_true, "uniform");
-  // case_id stays the record index: the record after the first skipped one is 535.
-  EXPECT_EQ(r.requests[534].case_id, 535);
+  EXPECT_EQ(r.requests.size(), raw.size() - empty.size());
+  ASSERT_EQ(r.skipped.size(), empty.size());
+  for (size_t k = 0; k < empty.size(); ++k) {
+    EXPECT_EQ(r.skipped[k].index, empty[k]);
+    EXPECT_EQ(r.skipped[k].field, "alt");
+  }
+  expect_zsre_record(r.requests[0], raw[0], 0, ZsreTarget::kAlt);
+  // case_id stays the record index: the request after the first skipped record
+  // is the record after it.
+  const size_t first = empty.front();
+  EXPECT_EQ(r.requests[first].case_id, static_cast<int64_t>(first + 1));
 }
 
 TEST(Zsre, FirstAnswerTargetAsInRomeAndMemit) {
@@ -61,10 +105,14 @@ TEST(Zsre, FirstAnswerTargetAsInRomeAndMemit) {
   ZsreOptions opts;
   opts.target = ZsreTarget::kFirstAnswer;
   const ReadResult r = read_zsre(file, opts);
-  ASSERT_EQ(r.requests.size(), 1000u);
-  EXPECT_EQ(r.requests[0].target_new, "uniform");
-  EXPECT_EQ(r.requests[0].target_true, "");
-  EXPECT_EQ(r.requests[534].target_new, "female");
+  const nlohmann::json raw = read_raw_json(file);
+  ASSERT_EQ(r.requests.size(), raw.size());  // an empty alt does not matter here
+  ASSERT_FALSE(empty_alt_records(raw).empty());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    expect_zsre_record(r.requests[i], raw[i], i, ZsreTarget::kFirstAnswer);
+    if (::testing::Test::HasFailure()) return;
+  }
 }
 
 TEST(Zsre, MalformedRecords) {

@@ -148,7 +148,7 @@ TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
   const auto world = testing::story_world_requests();
   std::vector<data::EditRequest> reqs(world.begin(), world.begin() + 2);
   reqs[1].target_new = "big red ball in the park";
-  const ContextTemplates templates = {{"{}"}, {"One day. {}", "Once upon a time, in a small town. {}"}};
+  const ContextTemplates templates = {{"{}"}, {"One day. {}", "Long ago, near a river. {}"}};
   for (const FactToken ft : {FactToken::kSubjectLast, FactToken::kLast}) {
     ValueOptions o;
     o.steps = 1;

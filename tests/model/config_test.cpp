@@ -24,12 +24,12 @@ using nlohmann::json;
 // from ../shared/data by the last test.
 json llama_config_json() {
   return json::parse(R"({
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama",
-    "hidden_size": 96, "intermediate_size": 256, "num_hidden_layers": 3,
-    "num_attention_heads": 6, "num_key_value_heads": 2, "vocab_size": 1000,
-    "max_position_embeddings": 256, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
-    "hidden_act": "silu", "tie_word_embeddings": true, "bos_token_id": 1,
-    "eos_token_id": 2, "torch_dtype": "float32", "attention_bias": false})");
+    "model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 1000,
+    "num_hidden_layers": 3, "hidden_size": 96, "intermediate_size": 256,
+    "num_attention_heads": 6, "num_key_value_heads": 2, "max_position_embeddings": 256,
+    "bos_token_id": 3, "eos_token_id": 4, "rope_theta": 50000.0, "rms_norm_eps": 2e-05,
+    "attention_bias": false, "tie_word_embeddings": true, "hidden_act": "silu",
+    "torch_dtype": "bfloat16"})");
 }
 
 json gpt2_config_json() {
@@ -63,14 +63,14 @@ TEST(ConfigTest, LlamaWithGqa) {
   EXPECT_EQ(c.num_kv_heads, 2);
   EXPECT_EQ(c.head_dim, 16);
   EXPECT_EQ(c.max_position_embeddings, 256);
-  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-5);
-  EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 2e-5);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 50000.0);
   EXPECT_EQ(c.rope_scaling.type, "");
   EXPECT_FALSE(c.attention_bias);
   EXPECT_TRUE(c.tie_word_embeddings);
-  EXPECT_EQ(c.bos_token_id, 1);
-  EXPECT_EQ(c.eos_token_id, 2);
-  EXPECT_EQ(c.torch_dtype, "float32");
+  EXPECT_EQ(c.bos_token_id, 3);
+  EXPECT_EQ(c.eos_token_id, 4);
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
   const sharding::ModelDims d = model_dims(c);
   EXPECT_EQ(d.arch, sharding::Arch::kLlama);
   EXPECT_EQ(d.num_kv_heads, 2);
@@ -235,14 +235,17 @@ TEST(ConfigTest, BrokenJsonAndMissingFile) {
 TEST(ConfigTest, Stories260KTensorsHaveTheConfigsShapes) {
   REVIVE_REQUIRE_DATA(dir, "stories260K-hf");
   const ModelConfig c = load_config(dir);
-  EXPECT_EQ(c.model_type, "llama");
-  EXPECT_EQ(c.vocab_size, 512);
-  EXPECT_EQ(c.hidden_size, 64);
-  EXPECT_EQ(c.num_layers, 5);
-  EXPECT_EQ(c.num_heads, 8);
-  EXPECT_EQ(c.num_kv_heads, 4);
-  EXPECT_EQ(c.head_dim, 8);
-  EXPECT_TRUE(c.tie_word_embeddings);
+  // Against the file's own fields (nothing of it is copied here).
+  std::ifstream in(dir + "/config.json");
+  const json raw = json::parse(in);
+  EXPECT_EQ(c.model_type, raw.at("model_type").get<std::string>());
+  EXPECT_EQ(c.vocab_size, raw.at("vocab_size").get<int64_t>());
+  EXPECT_EQ(c.hidden_size, raw.at("hidden_size").get<int64_t>());
+  EXPECT_EQ(c.num_layers, raw.at("num_hidden_layers").get<int64_t>());
+  EXPECT_EQ(c.num_heads, raw.at("num_attention_heads").get<int64_t>());
+  EXPECT_EQ(c.num_kv_heads, raw.at("num_key_value_heads").get<int64_t>());
+  EXPECT_EQ(c.head_dim, c.hidden_size / c.num_heads);
+  EXPECT_EQ(c.tie_word_embeddings, raw.at("tie_word_embeddings").get<bool>());
   const sharding::ModelDims d = model_dims(c);
   sharding::CheckpointReader ckpt(dir);
   sharding::ParamNameOptions opts;
@@ -256,7 +259,7 @@ TEST(ConfigTest, Stories260KTensorsHaveTheConfigsShapes) {
   }
   // The same checkpoint under a config that disagrees: the error names the file and tensor.
   ModelConfig wrong = c;
-  wrong.intermediate_size = 171;
+  wrong.intermediate_size = c.intermediate_size - 1;
   try {
     sharding::checked_layout(ckpt, "model.layers.2.mlp.down_proj.weight", model_dims(wrong));
     ADD_FAILURE();

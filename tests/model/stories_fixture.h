@@ -1,8 +1,8 @@
 #pragma once
-// The stories260K acceptance protocol of ../shared/data/stories260K-hf/README.md:
-// the first 50 stories of text_corpora/tinystories_head_2MiB.txt, split on
-// <|endoftext|>, stripped, BOS prepended (by the tokenizer), each truncated to
-// its first 256 tokens.
+// The stories260K acceptance protocol that ../shared/data/stories260K-hf/README.md
+// describes, over the TinyStories head in text_corpora: documents split on the
+// separator and stripped, the tokenizer's BOS first, 50 documents of at most 256
+// tokens each.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
