@@ -13,13 +13,14 @@
 #include "sharding/errors.h"
 #include "tests/data/raw_json.h"
 #include "tests/data/write_text.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
 namespace {
 
 using revive::data::testing::one_string_or_none;
-using revive::data::testing::read_raw_json;
+using revive::testing::read_json;
 using revive::data::testing::write_text;
 
 // Runs `read` with kReject and expects an InputError naming file, record and field.
@@ -84,7 +85,7 @@ TEST(CounterFactRome, ReadsTheRealSamples) {
     SCOPED_TRACE(name);
     const std::string file = dir + "/" + name;
     const ReadResult read = read_counterfact_rome(file);
-    const nlohmann::json raw = read_raw_json(file);
+    const nlohmann::json raw = read_json(file);
     ASSERT_FALSE(raw.empty());
     ASSERT_EQ(read.requests.size(), raw.size());
     EXPECT_TRUE(read.skipped.empty());
@@ -109,7 +110,7 @@ TEST(CounterFactEasyEdit, ReadsEveryCaseOfTheThreeFiles) {
     SCOPED_TRACE(name);
     const std::string file = dir + "/" + name;
     const ReadResult read = read_counterfact_easyedit(file);
-    const nlohmann::json raw = read_raw_json(file);
+    const nlohmann::json raw = read_json(file);
     ASSERT_FALSE(raw.empty());
     ASSERT_EQ(read.requests.size(), raw.size());
     EXPECT_TRUE(read.skipped.empty());
@@ -132,7 +133,7 @@ TEST(CounterFactEasyEdit, LimitStopsEarly) {
   opts.limit = 5;
   const ReadResult r = read_counterfact_easyedit(dir + "/counterfact-val.json", opts);
   ASSERT_EQ(r.requests.size(), 5u);
-  const nlohmann::json raw = read_raw_json(dir + "/counterfact-val.json");
+  const nlohmann::json raw = read_json(dir + "/counterfact-val.json");
   for (size_t i = 0; i < 5; ++i) expect_easyedit_record(r.requests[i], raw[i]);
 }
 

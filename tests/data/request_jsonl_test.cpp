@@ -8,6 +8,7 @@
 #include "lib/data/atomic_file.h"
 #include "sharding/errors.h"
 #include "tests/data/write_text.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
@@ -145,9 +146,7 @@ TEST(AtomicFile, WritesExactBytes) {
   const std::string file = dir + "/f.bin";
   const std::string bytes("a\0b\nc", 5);
   write_file_atomic(file, bytes);
-  std::ifstream in(file, std::ios::binary);
-  const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(got, bytes);
+  EXPECT_EQ(revive::testing::read_text(file), bytes);
 }
 
 }  // namespace

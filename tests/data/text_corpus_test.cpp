@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +10,7 @@
 
 #include "sharding/errors.h"
 #include "tests/data/write_text.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
@@ -147,31 +145,16 @@ TEST(TextCorpus, ShardsPartitionTheDocuments) {
 
 // The real corpora against a split of their bytes done here (nothing of the text
 // is copied into the test).
-std::string whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string trimmed(const std::string& s) {
-  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  size_t b = 0, e = s.size();
-  while (b < e && space(s[b])) ++b;
-  while (e > b && space(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
+using revive::testing::read_json;
+using revive::testing::read_text;
+using revive::testing::split_stripped;
+using revive::testing::strip;
 
 TEST(TextCorpus, RealCorpora) {
   REVIVE_REQUIRE_DATA(dir, "text_corpora");
   // TinyStories: stories between "<|endoftext|>" separators (README), trimmed.
-  const std::string tiny = whole_file(dir + "/tinystories_head_2MiB.txt");
-  const std::string sep = "<|endoftext|>";
-  std::vector<std::string> pieces;
-  for (size_t at = 0;;) {
-    const size_t next = tiny.find(sep, at);
-    pieces.push_back(trimmed(tiny.substr(at, next == std::string::npos ? std::string::npos : next - at)));
-    if (next == std::string::npos) break;
-    at = next + sep.size();
-  }
+  const std::vector<std::string> pieces =
+      split_stripped(read_text(dir + "/tinystories_head_2MiB.txt"), "<|endoftext|>");
   ASSERT_GT(pieces.size(), 2u);
   for (const auto& p : pieces) ASSERT_FALSE(p.empty());  // none dropped, so the count is separators + 1
   const auto stories = read_documents(dir + "/tinystories_head_2MiB.txt");
@@ -180,7 +163,7 @@ TEST(TextCorpus, RealCorpora) {
   EXPECT_EQ(stories[1].text, pieces[1]);
   EXPECT_EQ(stories.back().text, pieces.back());
   // WikiText-2: CRLF lines, none blank (README); kept untrimmed.
-  const std::string wiki_bytes = whole_file(dir + "/wikitext2_raw_test.raw");
+  const std::string wiki_bytes = read_text(dir + "/wikitext2_raw_test.raw");
   std::vector<std::string> lines;
   for (size_t at = 0; at < wiki_bytes.size();) {
     size_t end = wiki_bytes.find('\n', at);
@@ -198,10 +181,9 @@ TEST(TextCorpus, RealCorpora) {
   ASSERT_EQ(wiki.size(), lines.size());
   EXPECT_EQ(wiki[0].text, lines[0]);
   EXPECT_EQ(wiki.back().text, lines.back());
-  EXPECT_NE(wiki[0].text, trimmed(wiki[0].text)) << "the test should see untrimmed text";
+  EXPECT_NE(wiki[0].text, strip(wiki[0].text)) << "the test should see untrimmed text";
   // ME-PPL: a JSON list of objects.
-  std::ifstream me(dir + "/ME-PPL.json");
-  const nlohmann::json me_ppl = nlohmann::json::parse(me);
+  const nlohmann::json me_ppl = read_json(dir + "/ME-PPL.json");
   CorpusOptions json_list;
   json_list.split = DocumentSplit::kJsonList;
   EXPECT_EQ(count_documents(dir + "/ME-PPL.json", json_list), me_ppl.size());

@@ -14,6 +14,7 @@
 #include "lib/data/toy_world_export.h"
 #include "lib/data/wordlevel_tokenizer.h"
 #include "sharding/errors.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
@@ -26,10 +27,7 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using revive::testing::read_text;
 
 TEST(ToyWorld, DefaultSizes) {
   const ToyWorld w = ToyWorld::generate();
@@ -62,8 +60,8 @@ TEST(ToyWorld, SameSeedSameWorldOtherSeedOtherWorld) {
   const ToyWorldFiles f1 = write_toy_world(a, d1), f2 = write_toy_world(b, d2);
   for (auto member : {&ToyWorldFiles::requests, &ToyWorldFiles::train_text, &ToyWorldFiles::vocab,
                       &ToyWorldFiles::tokenizer, &ToyWorldFiles::world}) {
-    EXPECT_EQ(slurp(f1.*member), slurp(f2.*member)) << f1.*member;
-    EXPECT_FALSE(slurp(f1.*member).empty());
+    EXPECT_EQ(read_text(f1.*member), read_text(f2.*member)) << f1.*member;
+    EXPECT_FALSE(read_text(f1.*member).empty());
   }
 }
 
@@ -164,7 +162,7 @@ TEST(ToyWorld, ExportedTokenizerCoversEveryWord) {
   const ToyWorld w = ToyWorld::generate();
   const std::string dir = revive::testing::temp_dir("toy-export");
   const ToyWorldFiles files = write_toy_world(w, dir);
-  const auto tok = nlohmann::json::parse(slurp(files.tokenizer));
+  const auto tok = nlohmann::json::parse(read_text(files.tokenizer));
   EXPECT_EQ(tok.at("model").at("type"), "WordLevel");
   EXPECT_EQ(tok.at("model").at("unk_token"), "[UNK]");
   EXPECT_EQ(tok.at("pre_tokenizer").at("type"), "WhitespaceSplit");
@@ -186,7 +184,7 @@ TEST(ToyWorld, ExportedTokenizerCoversEveryWord) {
   auto covered = [&](const std::string& text) {
     for (const auto& word : words(text)) EXPECT_TRUE(vocab.contains(word)) << word << " in " << text;
   };
-  std::istringstream train(slurp(files.train_text));
+  std::istringstream train(read_text(files.train_text));
   std::size_t n_lines = 0;
   for (std::string line; std::getline(train, line); ++n_lines) {
     covered(line);
@@ -205,13 +203,13 @@ TEST(ToyWorld, ExportedTokenizerCoversEveryWord) {
     for (const auto& p : q.attribute_prompts) covered(p);
     for (const auto& p : q.generation_prompts) covered(p);
   }
-  EXPECT_EQ(words(slurp(files.vocab)), w.vocabulary());
+  EXPECT_EQ(words(read_text(files.vocab)), w.vocabulary());
   EXPECT_EQ(vocab.size(), w.vocabulary().size() + 4);
 
-  const auto world = nlohmann::json::parse(slurp(files.world));
+  const auto world = nlohmann::json::parse(read_text(files.world));
   EXPECT_EQ(world.at("facts").size(), w.facts().size());
   EXPECT_EQ(world.at("subjects").size(), 200u);
-  const auto cfg = nlohmann::json::parse(slurp(files.tokenizer_config));
+  const auto cfg = nlohmann::json::parse(read_text(files.tokenizer_config));
   EXPECT_EQ(cfg.at("bos_token"), "[BOS]");
 }
 

@@ -10,13 +10,14 @@
 #include "sharding/errors.h"
 #include "tests/data/raw_json.h"
 #include "tests/data/write_text.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::data {
 namespace {
 
 using revive::data::testing::one_string_or_none;
-using revive::data::testing::read_raw_json;
+using revive::testing::read_json;
 using revive::data::testing::write_text;
 
 // A request read from a zsRE record against the record: `src` is the filled
@@ -56,7 +57,7 @@ std::vector<size_t> empty_alt_records(const nlohmann::json& raw) {
 TEST(Zsre, ReadsTheEvalFile) {
   REVIVE_REQUIRE_DATA(file, "zsre/zsre_mend_eval_portability_gpt4.json");
   const ReadResult r = read_zsre(file);
-  const nlohmann::json raw = read_raw_json(file);
+  const nlohmann::json raw = read_json(file);
   ASSERT_FALSE(raw.empty());
   ASSERT_EQ(r.requests.size(), raw.size());
   EXPECT_TRUE(r.skipped.empty());
@@ -73,7 +74,7 @@ TEST(Zsre, ReadsTheEvalFile) {
 // The train file holds records with an empty `alt`.
 TEST(Zsre, EmptyAltIsRejectedOrSkipped) {
   REVIVE_REQUIRE_DATA(file, "zsre/zsre_mend_train-1k.json");
-  const nlohmann::json raw = read_raw_json(file);
+  const nlohmann::json raw = read_json(file);
   const std::vector<size_t> empty = empty_alt_records(raw);
   ASSERT_FALSE(empty.empty());
   ASSERT_GT(empty.front(), 0u);
@@ -105,7 +106,7 @@ TEST(Zsre, FirstAnswerTargetAsInRomeAndMemit) {
   ZsreOptions opts;
   opts.target = ZsreTarget::kFirstAnswer;
   const ReadResult r = read_zsre(file, opts);
-  const nlohmann::json raw = read_raw_json(file);
+  const nlohmann::json raw = read_json(file);
   ASSERT_EQ(r.requests.size(), raw.size());  // an empty alt does not matter here
   ASSERT_FALSE(empty_alt_records(raw).empty());
   for (size_t i = 0; i < raw.size(); ++i) {
