@@ -34,6 +34,12 @@ std::vector<data::EditRequest> batch_subset(const std::vector<data::EditRequest>
   return out;
 }
 
+// The columns of t ([d, n], one per request) at `members`, in that order: the
+// counterpart of batch_subset for per-request tensors.
+at::Tensor columns_at(const at::Tensor& t, const std::vector<int64_t>& members) {
+  return t.index_select(1, at::tensor(members, at::kLong).to(t.device()));
+}
+
 // This dp rank's contiguous share of n requests (the substrate's balanced split).
 sharding::Range batch_share(int64_t n, sharding::Communicator* dp) {
   if (dp == nullptr || dp->size() == 1) return {0, n};
@@ -273,7 +279,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
 void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const std::vector<int64_t>& members,
                              const at::Tensor& zs, BatchReport& report, const at::Tensor& first_keys) {
   const std::vector<data::EditRequest> group = batch_subset(batch, members);
-  const at::Tensor group_zs = zs.index_select(1, at::tensor(members, at::kLong).to(zs.device()));
+  const at::Tensor group_zs = columns_at(zs, members);
   const IterativeEditing& it = plan_.iterations;
   if (!it.enabled) {
     edit_layers(group, group_zs, report, first_keys);
@@ -293,9 +299,7 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
       else ++(d <= it.alpha ? converged : given_up);
     }
     if (open.empty() || m == it.max_iterations - 1) break;
-    const at::Tensor open_zs = group_zs.index_select(1, at::tensor(open, at::kLong).to(zs.device()));
-    const at::Tensor open_keys = first_keys.index_select(1, at::tensor(open, at::kLong).to(first_keys.device()));
-    edit_layers(batch_subset(group, open), open_zs, report, open_keys);
+    edit_layers(batch_subset(group, open), columns_at(group_zs, open), report, columns_at(first_keys, open));
   }
   report.converged += converged;
   report.given_up += given_up;
@@ -334,8 +338,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
     }
     for (const std::vector<int64_t>& members : groups) {
       report.cluster_sizes.push_back(static_cast<int64_t>(members.size()));
-      const at::Tensor group_first_keys =
-          first_keys.index_select(1, at::tensor(members, at::kLong).to(first_keys.device()));
+      const at::Tensor group_first_keys = columns_at(first_keys, members);
       edit_group(batch, members, zs, report, group_first_keys);
       if (!editor_.records_keys()) continue;
       // The group's keys on the model it left, so the solves of later groups

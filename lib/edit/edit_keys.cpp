@@ -37,7 +37,7 @@ at::Tensor keys_capture_rows(model::Transformer& model, const std::vector<Subjec
     model::ForwardOptions fwd;
     fwd.attention_mask = batch.mask;
     fwd.hooks = &hooks;
-    model.hidden_states(batch.ids.to(model.device()), fwd);
+    model.hidden_states(batch.ids, fwd);
     parts.push_back(read(hooks).to(compute_dtype(model.dtype())));
   }
   return at::cat(parts, 0);

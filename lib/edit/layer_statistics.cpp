@@ -132,7 +132,6 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
   data::Document doc;
   for (int64_t skip = 0; skip < docs_done && stream.next(doc); ++skip) {
   }
-  const c10::Device device = model.device();
   at::NoGradGuard no_grad;
   int64_t since_save = 0;
   bool more = true;
@@ -156,7 +155,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     model::ForwardOptions fwd;
     fwd.attention_mask = batch.mask;
     fwd.hooks = &hooks;
-    model.hidden_states(batch.ids.to(device), fwd);
+    model.hidden_states(batch.ids, fwd);
     for (size_t i = 0; i < refs.size(); ++i) {
       const at::Tensor k = hooks.captured(idx[i]).full().to(at::kDouble);
       const at::Tensor kk = k.t().mm(k);

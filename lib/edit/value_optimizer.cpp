@@ -118,6 +118,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     delta_request.push_back(rows[k].request);
   }
   const model::PaddedBatch batch = model::pad_right(seqs, 0);
+  // On the model's device once: every step's pass reads the mask again.
   const at::Tensor ids = batch.ids.to(device);
   const at::Tensor mask = batch.mask.to(device);
   const int64_t T = ids.size(1);
