@@ -19,6 +19,7 @@
 namespace revive::data {
 namespace {
 
+using revive::data::testing::expect_every_record;
 using revive::data::testing::one_string_or_none;
 using revive::testing::read_json;
 using revive::data::testing::write_text;
@@ -85,19 +86,14 @@ TEST(CounterFactRome, ReadsTheRealSamples) {
     SCOPED_TRACE(name);
     const std::string file = dir + "/" + name;
     const ReadResult read = read_counterfact_rome(file);
-    const nlohmann::json raw = read_json(file);
-    ASSERT_FALSE(raw.empty());
-    ASSERT_EQ(read.requests.size(), raw.size());
-    EXPECT_TRUE(read.skipped.empty());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      SCOPED_TRACE("record " + std::to_string(i));
-      expect_rome_record(read.requests[i], raw[i]);
+    expect_every_record(read, read_json(file), [](const EditRequest& r, const nlohmann::json& record, size_t) {
+      expect_rome_record(r, record);
       // The samples carry every prompt family.
-      EXPECT_FALSE(read.requests[i].paraphrase_prompts.empty());
-      EXPECT_FALSE(read.requests[i].neighborhood_prompts.empty());
-      EXPECT_FALSE(read.requests[i].attribute_prompts.empty());
-      EXPECT_FALSE(read.requests[i].generation_prompts.empty());
-    }
+      EXPECT_FALSE(r.paraphrase_prompts.empty());
+      EXPECT_FALSE(r.neighborhood_prompts.empty());
+      EXPECT_FALSE(r.attribute_prompts.empty());
+      EXPECT_FALSE(r.generation_prompts.empty());
+    });
   }
 }
 
@@ -111,15 +107,11 @@ TEST(CounterFactEasyEdit, ReadsEveryCaseOfTheThreeFiles) {
     const std::string file = dir + "/" + name;
     const ReadResult read = read_counterfact_easyedit(file);
     const nlohmann::json raw = read_json(file);
-    ASSERT_FALSE(raw.empty());
-    ASSERT_EQ(read.requests.size(), raw.size());
-    EXPECT_TRUE(read.skipped.empty());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      SCOPED_TRACE("record " + std::to_string(i));
-      expect_easyedit_record(read.requests[i], raw[i]);
-      if (::testing::Test::HasFailure()) return;  // one broken mapping, not thousands of lines
-      ids.insert(*read.requests[i].case_id);
-    }
+    expect_every_record(read, raw, [&](const EditRequest& r, const nlohmann::json& record, size_t) {
+      expect_easyedit_record(r, record);
+      ids.insert(*r.case_id);
+    });
+    if (HasFailure()) return;
     total += raw.size();
   }
   EXPECT_EQ(ids.size(), total);
