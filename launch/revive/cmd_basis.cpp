@@ -20,8 +20,8 @@ Command basis_command() {
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);
-    const auto bases = s.bases(vm);
-    if (s.leader() && vm.count("json")) {
+    const auto bases = s.bases(basis_svd_options(vm));
+    if (s.leader() && is_on(vm, "json")) {
       nlohmann::json j;
       j["command"] = "basis";
       j["model"] = s.model_folder;

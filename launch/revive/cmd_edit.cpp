@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
@@ -33,6 +35,8 @@
 namespace revive::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 // n items spread evenly over v (all of them when n >= |v|, none when n == 0).
 std::vector<data::EditRequest> edit_sample(const std::vector<data::EditRequest>& v, size_t n) {
   if (n == 0) return {};
@@ -46,6 +50,30 @@ std::string edit_fixed(double x, int digits = 3) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << x;
   return s.str();
+}
+
+// The run's counts and folders, checked here so a mistake is reported before
+// the statistics pass rather than after it.
+edit::RunnerOptions runner_options(const po::variables_map& vm) {
+  edit::RunnerOptions o;
+  o.batch_size = vm["batch-size"].as<int64_t>();
+  o.num_edits = vm["num-edits"].as<int64_t>();
+  o.metrics_every = vm["metrics-every"].as<int64_t>();
+  o.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
+  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
+  o.resume = is_on(vm, "resume");
+  o.record_start = true;
+  if (o.batch_size < 1) throw InputError("--batch-size", "", "must be at least 1");
+  for (const char* name : {"num-edits", "metrics-every", "checkpoint-every"}) {
+    if (vm[name].as<int64_t>() < 0) throw InputError(std::string("--") + name, "", "must not be negative");
+  }
+  if (o.out_dir.empty()) {
+    if (o.resume) throw InputError("--resume", "", "needs --out, the folder of the run to continue");
+    if (o.checkpoint_every > 0) throw InputError("--checkpoint-every", "", "needs --out, the folder to write them to");
+  } else if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir)) {
+    throw InputError("--out", "", o.out_dir + " exists and is not a folder");
+  }
+  return o;
 }
 
 }  // namespace
@@ -68,7 +96,7 @@ Command edit_command() {
         ("metrics-every", po::value<int64_t>()->default_value(0), "edits between metrics records (0: every batch)")
         ("checkpoint-every", po::value<int64_t>()->default_value(0), "edits between checkpoints (0: none)")
         ("out", po::value<std::string>(), "run folder: metrics.jsonl, checkpoints/")
-        ("resume", "continue from the latest checkpoint in --out")
+        ("resume", on_off(), "continue from the latest checkpoint in --out")
         ("context-templates", po::value<int64_t>()->default_value(0),
          "generated context templates per prefix for keys and v* (MEMIT: 2; 0: the prompt alone)")
         ("v-steps", po::value<int64_t>(), "v* optimisation steps (default: the preset's)")
@@ -100,7 +128,7 @@ Command edit_command() {
         ("eval-text", po::value<std::string>(), "text file for perplexity at each record")
         ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole, json")
         ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
-        ("no-drift", "skip spectral drift metrics (they need the protected bases)");
+        ("no-drift", on_off(), "skip spectral drift metrics (they need the protected bases)");
     d.add(e).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
         .add(device_options()).add(output_options());
   };
@@ -120,6 +148,17 @@ Command edit_command() {
       req_file += (req_file.empty() ? "" : ", ") + file;
     }
 
+    // Options that are cheap to check are checked before the statistics pass.
+    std::vector<std::string> filters = vm.count("filter") ? vm["filter"].as<std::vector<std::string>>()
+                                                          : std::vector<std::string>{};
+    if (filters.size() == 1 && filters[0] == "none") filters.clear();
+    for (const std::string& f : filters) {
+      if (f != "revive" && f != "rect") throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
+    }
+    const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
+    const spectral::SvdOptions svd = basis_svd_options(vm);
+    edit::RunnerOptions opts = runner_options(vm);
+
     const std::string editor_name = vm["editor"].as<std::string>();
     if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
     if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
@@ -128,12 +167,8 @@ Command edit_command() {
     const auto stats = s.statistics(vm);
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
 
-    std::vector<std::string> filters = vm.count("filter") ? vm["filter"].as<std::vector<std::string>>()
-                                                          : std::vector<std::string>{};
-    if (filters.size() == 1 && filters[0] == "none") filters.clear();
-    const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
     std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
-    if (want_revive || vm.count("no-drift") == 0) bases = s.bases(vm);
+    if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
 
     edit::EditPlan plan;
     plan.layers = s.layers;
@@ -175,23 +210,44 @@ Command edit_command() {
         if (f == "revive") {
           revive_filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.at(name)));
           fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive_filters.back()));
-        } else if (f == "rect") {
-          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
         } else {
-          throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
+          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
         }
       }
       if (!fp.empty()) be.set_filters(name, std::move(fp));
     }
 
-    edit::RunnerOptions opts;
-    opts.batch_size = vm["batch-size"].as<int64_t>();
-    opts.num_edits = vm["num-edits"].as<int64_t>();
-    opts.metrics_every = vm["metrics-every"].as<int64_t>();
-    opts.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
-    opts.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
-    opts.resume = vm.count("resume") != 0;
-    opts.record_start = true;
+    // What shapes the edits: a resume must match it (the runner checks the
+    // editor, layers, batch size, tp and requests itself).
+    nlohmann::json& rc = opts.run_config;
+    rc["model"] = s.fingerprint;
+    rc["preset"] = s.preset.name;
+    rc["filters"] = nlohmann::json::array();
+    for (const std::string& f : filters) {
+      if (f == "revive") {
+        rc["filters"].push_back({{"name", f}, {"tau", svd.energy}, {"rank", svd.rsvd.rank},
+                                 {"engine", static_cast<int>(svd.engine)}});
+      } else {
+        rc["filters"].push_back({{"name", f}, {"keep_fraction", s.preset.rect_keep_fraction}});
+      }
+    }
+    rc["statistics"] = {{"corpus", vm.count("stats-corpus") ? vm["stats-corpus"].as<std::string>() : ""},
+                        {"samples", vm.count("stats-samples") ? static_cast<int64_t>(vm["stats-samples"].as<size_t>()) : -1},
+                        {"split", vm["stats-split"].as<std::string>()},
+                        {"max_length", vm["stats-max-length"].as<int64_t>()}};
+    rc["solve"] = {{"mom2_update_weight", s.preset.mom2_update_weight},
+                   {"nullspace_threshold", s.preset.nullspace_threshold},
+                   {"alphaedit_l2", s.preset.alphaedit_l2}};
+    const edit::ValueOptions& vo = plan.values;
+    rc["values"] = {{"steps", vo.steps}, {"lr", vo.lr}, {"weight_decay", vo.weight_decay},
+                    {"clamp_norm_factor", vo.clamp_norm_factor}, {"kl_factor", vo.kl_factor},
+                    {"kl_prompt", vo.kl_prompt}, {"early_stop_loss", vo.early_stop_loss},
+                    {"fact_token", vo.fact_token == edit::FactToken::kLast ? "last" : "subject_last"}};
+    rc["rewind_values"] = plan.rewind_values;
+    rc["iterations"] = {{"enabled", plan.iterations.enabled}, {"max", plan.iterations.max_iterations},
+                        {"alpha", plan.iterations.alpha}, {"upper_bound", plan.iterations.upper_bound}};
+    rc["clusters"] = {{"count", plan.clustering.clusters}, {"neuron_threshold", plan.clustering.neuron_threshold}};
+    rc["context_templates"] = cto.per_prefix;
     opts.log = [&](const std::string& line) { s.say(line); };
     edit::SequentialRunner runner(be, opts);
     for (const auto& [name, b] : bases) runner.set_basis(name, b.get());
@@ -243,8 +299,8 @@ Command edit_command() {
           " x dp " + std::to_string(s.grid.dp_size()));
     const edit::RunSummary sum = runner.run(requests);
     if (!s.leader()) return 0;
-    const nlohmann::json last = sum.records.empty() ? nlohmann::json::object() : sum.records.back();
-    if (vm.count("json")) {
+    const nlohmann::json& last = sum.last_record;
+    if (is_on(vm, "json")) {
       nlohmann::json j;
       j["command"] = "edit";
       j["editor"] = editor->name();

@@ -47,10 +47,10 @@ Command eval_command() {
          "metric suite: counterfact, zsre, auto (zsre for a zsRE file, else counterfact)")
         ("limit", po::value<size_t>()->default_value(0), "evaluate the first N requests (0: all)")
         ("batch-size", po::value<int64_t>()->default_value(16), "continuations per forward pass")
-        ("no-fluency", "CounterFact: skip the generations for fluency (the slow part)")
+        ("no-fluency", on_off(), "CounterFact: skip the generations for fluency (the slow part)")
         ("fluency-tokens", po::value<int64_t>()->default_value(64), "CounterFact: new tokens per generation")
         ("seed", po::value<uint64_t>()->default_value(0), "CounterFact: sampling seed for the generations")
-        ("recall", "also report recall of the requests' true facts (every answer token the argmax)")
+        ("recall", on_off(), "also report recall of the requests' true facts (every answer token the argmax)")
         ("tasks", po::value<std::string>(), "also score a multiple-choice JSONL ({prompt, choices, label})");
     d.add(e).add(grid_options()).add(device_options()).add(output_options());
   };
@@ -77,12 +77,12 @@ Command eval_command() {
       suite_name = "counterfact";
       eval::CounterFactOptions opts;
       opts.batch_size = batch;
-      opts.fluency = vm.count("no-fluency") == 0;
+      opts.fluency = !is_on(vm, "no-fluency");
       opts.generation.max_new_tokens = vm["fluency-tokens"].as<int64_t>();
       opts.generation.seed = vm["seed"].as<uint64_t>();
       metrics = eval::evaluate_counterfact(*model, tokenizer, read.requests, opts, &grid.dp()).metrics();
     }
-    if (vm.count("recall")) {
+    if (is_on(vm, "recall")) {
       eval::RecallOptions opts;
       opts.batch_size = batch;
       for (const auto& m : eval::evaluate_recall(*model, tokenizer, eval::true_facts(read.requests), opts, &grid.dp())
@@ -99,7 +99,7 @@ Command eval_command() {
       }
     }
     if (grid.world().rank() == 0) {
-      if (vm.count("json")) {
+      if (is_on(vm, "json")) {
         nlohmann::json j;
         j["command"] = "eval";
         j["suite"] = suite_name;

@@ -30,7 +30,7 @@ Command ppl_command() {
         ("max-documents", po::value<size_t>()->default_value(0), "first N documents (0: all)")
         ("max-length", po::value<int64_t>()->default_value(0),
          "tokens per window incl. BOS (0: the model's context length)")
-        ("truncate", "score only each document's first window")
+        ("truncate", on_off(), "score only each document's first window")
         ("batch-size", po::value<int64_t>()->default_value(8), "windows per forward pass");
     d.add(p).add(grid_options()).add(device_options()).add(output_options());
   };
@@ -45,14 +45,14 @@ Command ppl_command() {
     corpus.max_documents = vm["max-documents"].as<size_t>();
     eval::PerplexityOptions opts;
     opts.max_length = vm["max-length"].as<int64_t>();
-    opts.truncate = vm.count("truncate") > 0;
+    opts.truncate = is_on(vm, "truncate");
     opts.batch_size = vm["batch-size"].as<int64_t>();
 
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
     auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
     const eval::PerplexityResult r = eval::evaluate_perplexity_file(*model, tokenizer, file, corpus, opts, &grid.dp());
     if (grid.world().rank() == 0) {
-      if (vm.count("json")) {
+      if (is_on(vm, "json")) {
         nlohmann::json j;
         j["command"] = "ppl";
         j["model"] = folder;

@@ -22,7 +22,7 @@ Command report_command() {
         ("out", po::value<std::string>()->required(), "output folder (report.md, <metric>.dat, <metric>.png)")
         ("metrics", po::value<std::vector<std::string>>()->multitoken(),
          "metrics to report, flattened names such as eval.efficacy (default: all)")
-        ("no-plots", "write the table and data files only")
+        ("no-plots", on_off(), "write the table and data files only")
         ("gnuplot", po::value<std::string>()->default_value("gnuplot"), "gnuplot program");
     d.add(r).add(output_options());
   };
@@ -41,10 +41,10 @@ Command report_command() {
     eval::ReportOptions opts;
     opts.out_dir = vm["out"].as<std::string>();
     if (vm.count("metrics")) opts.metrics = vm["metrics"].as<std::vector<std::string>>();
-    opts.plots = vm.count("no-plots") == 0;
+    opts.plots = !is_on(vm, "no-plots");
     opts.gnuplot = vm["gnuplot"].as<std::string>();
     const eval::ReportResult res = eval::write_report(runs, opts);
-    if (vm.count("json")) {
+    if (is_on(vm, "json")) {
       nlohmann::json j;
       j["command"] = "report";
       j["table"] = res.table_path;

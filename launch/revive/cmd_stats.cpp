@@ -20,7 +20,7 @@ Command stats_command() {
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);
     const auto stats = s.statistics(vm);
-    if (s.leader() && vm.count("json")) {
+    if (s.leader() && is_on(vm, "json")) {
       nlohmann::json j;
       j["command"] = "stats";
       j["model"] = s.model_folder;

@@ -45,7 +45,7 @@ Command toy_world_command() {
     const data::ToyWorld world = data::ToyWorld::generate(o);
     const std::string out = vm["out"].as<std::string>();
     const data::ToyWorldFiles files = data::write_toy_world(world, out);
-    if (vm.count("json")) {
+    if (is_on(vm, "json")) {
       nlohmann::ordered_json j;
       j["out"] = out;
       j["facts"] = world.facts().size();

@@ -66,7 +66,7 @@ void train_toy_parse(const po::variables_map& vm, uint64_t default_seed, train::
 
 int train_toy_finish(const po::variables_map& vm, const train::ToyModelBuild& b,
                      const std::string& world_dir) {
-  if (vm.count("json")) {
+  if (is_on(vm, "json")) {
     nlohmann::ordered_json j;
     j["model_dir"] = b.model_dir;
     j["world_dir"] = world_dir;

@@ -56,10 +56,14 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
   return o;
 }
 
+po::typed_value<bool>* on_off() { return po::bool_switch(); }
+
+bool is_on(const po::variables_map& vm, const std::string& name) { return vm.count(name) && vm[name].as<bool>(); }
+
 po::options_description output_options() {
   po::options_description d("Output");
   d.add_options()
-      ("json", "print one JSON object of results at the end")
+      ("json", on_off(), "print one JSON object of results at the end")
       ("config", po::value<std::string>(), "read further options from this INI-style file (key = value)");
   return d;
 }

@@ -2,6 +2,8 @@
 // Option groups shared by several subcommands, defined once (grid, device, output).
 #include <boost/program_options.hpp>
 
+#include <string>
+
 #include "lib/model/model_loader.h"
 #include "sharding/comm/comm_runtime.h"
 #include "sharding/process_grid.h"
@@ -24,5 +26,11 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
 
 // --json, --config
 po::options_description output_options();
+
+// An on/off option: `--name` on the command line, `name = true|false` (or
+// yes/no, on/off, 1/0) in a --config file. A plain zero-token option would be
+// on for any value a config file gives it (`json = false` printed JSON).
+po::typed_value<bool>* on_off();
+bool is_on(const po::variables_map& vm, const std::string& name);
 
 }  // namespace revive::cli

@@ -131,9 +131,10 @@ std::map<std::string, edit::LayerStatistics> EditSession::statistics(const po::v
   return stats;
 }
 
-std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::bases(const po::variables_map& vm) {
+spectral::SvdOptions basis_svd_options(const po::variables_map& vm) {
   spectral::SvdOptions o;
   const int64_t k = vm["rank"].as<int64_t>();
+  if (k < 0) throw InputError("--rank", "", "must be >= 0 (0: use --tau)");
   if (k > 0) {
     o.rsvd.rank = k;
   } else {
@@ -144,11 +145,15 @@ std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::ba
   if (engine == "randomized") o.engine = spectral::SvdEngine::kRandomized;
   else if (engine == "gram-eigen") o.engine = spectral::SvdEngine::kGramEigen;
   else if (engine != "auto") throw InputError("--svd-engine", "", "'" + engine + "' is not auto, randomized or gram-eigen");
+  return o;
+}
+
+std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::bases(const spectral::SvdOptions& o) {
   std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> out;
   if (leader()) fs::create_directories(cache_dir);
   grid.world().barrier();
   for (const std::string& name : names) {
-    const std::string tag = k > 0 ? "k" + std::to_string(k) : "tau" + std::to_string(o.energy);
+    const std::string tag = o.energy > 0 ? "tau" + std::to_string(o.energy) : "k" + std::to_string(o.rsvd.rank);
     const std::string file =
         (fs::path(cache_dir) / ("basis-" + name + "-" + tag + "-" + fingerprint + ".safetensors")).string();
     const sharding::ShardedTensor& w = model->linear_weight(name);

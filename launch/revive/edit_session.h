@@ -28,6 +28,8 @@ po::options_description edit_model_options();
 po::options_description statistics_options();
 // --tau, --rank, --svd-engine
 po::options_description basis_options();
+// The protected bases' SVD options from them (a bad value names its option).
+spectral::SvdOptions basis_svd_options(const po::variables_map& vm);
 
 struct EditSession {
   EditSession(const po::variables_map& vm, sharding::CommRuntime& rt);
@@ -51,7 +53,7 @@ struct EditSession {
   std::map<std::string, edit::LayerStatistics> statistics(const po::variables_map& vm);
   // Protected basis of every edited layer's ORIGINAL weight (cached; the cache
   // file is checked against the weight's checksum on load).
-  std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases(const po::variables_map& vm);
+  std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases(const spectral::SvdOptions& svd);
 };
 
 }  // namespace revive::cli

@@ -54,7 +54,16 @@ int main(int argc, char** argv) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);
       if (!in) throw revive::Error(path + ": cannot open config file");
-      po::store(po::parse_config_file(in, desc), vm);
+      // Options given on the command line win over the file's.
+      try {
+        const po::parsed_options parsed = po::parse_config_file(in, desc);
+        for (const po::option& o : parsed.options) {
+          if (o.string_key == "config") throw revive::Error("'config' is not read from a config file (one --config per run)");
+        }
+        po::store(parsed, vm);
+      } catch (const std::exception& e) {
+        throw revive::Error(path + ": " + e.what());
+      }
     }
     if (vm.count("help")) {
       std::cout << desc << "\n";

@@ -78,6 +78,8 @@ std::string runner_latest_checkpoint(const fs::path& root) {
   if (!fs::exists(pointer)) return "";
   std::string name = sharding::read_text_file(pointer.string());
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  // Written atomically, so an empty pointer is damage, not "no checkpoint yet".
+  if (name.empty()) throw InputError(pointer.string(), "", "empty: it should name the latest checkpoint folder");
   return name;
 }
 
@@ -166,7 +168,8 @@ json SequentialRunner::layer_metrics(const BatchReport& report) {
   return out;
 }
 
-void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const std::vector<data::EditRequest>& requests) {
+void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double seconds,
+                                        const std::vector<data::EditRequest>& requests) {
   model::Transformer& m = editor_.model();
   sharding::Communicator& tp = m.tp();
   sharding::Communicator* dp = editor_.dp();
@@ -194,6 +197,8 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const st
       st["layers"] = editor_.layer_names();
       st["tp_size"] = tp.size();
       st["requests_fingerprint"] = requests_fingerprint(requests, edits);
+      st["run_config"] = options_.run_config;
+      st["seconds"] = seconds;
       sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
       // The pointer moves only now that every file of the checkpoint is in place.
       const std::string previous = runner_latest_checkpoint(root);
@@ -205,10 +210,12 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, const st
   tp.barrier();
 }
 
-int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest>& requests) {
+SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest>& requests,
+                                                                int64_t total) {
   const fs::path root = fs::path(options_.out_dir) / "checkpoints";
   const std::string name = runner_latest_checkpoint(root);
-  if (name.empty()) return 0;
+  Restored restored;
+  if (name.empty()) return restored;
   const fs::path dir = root / name;
   const std::string state_file = (dir / "state.json").string();
   json st;
@@ -217,33 +224,58 @@ int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest
   } catch (const json::exception& e) {
     throw InputError(state_file, "", std::string("malformed JSON: ") + e.what());
   }
-  auto field = [&](const char* key) -> const json& {
+  // A field of state.json as T; a missing or mistyped one is named.
+  auto field = [&](const char* key, auto as) {
+    using T = decltype(as);
     if (!st.contains(key)) throw InputError(state_file, key, "missing");
-    return st.at(key);
+    try {
+      return st.at(key).get<T>();
+    } catch (const json::exception&) {
+      throw InputError(state_file, key, "has the wrong type: " + st.at(key).dump());
+    }
   };
   model::Transformer& m = editor_.model();
-  const int64_t edits = field("edits").get<int64_t>();
-  if (field("editor").get<std::string>() != editor_.editor().name()) {
-    throw InputError(state_file, "editor", "checkpoint was made by " + field("editor").get<std::string>() +
+  const int64_t edits = field("edits", int64_t{});
+  if (edits > total) {
+    throw InputError(state_file, "edits", "the checkpoint holds " + std::to_string(edits) + " edits, more than the " +
+                                              std::to_string(total) + " this run is asked for");
+  }
+  if (field("editor", std::string{}) != editor_.editor().name()) {
+    throw InputError(state_file, "editor", "checkpoint was made by " + field("editor", std::string{}) +
                                                ", this run uses " + editor_.editor().name());
   }
-  if (field("layers").get<std::vector<std::string>>() != editor_.layer_names()) {
+  if (field("layers", std::vector<std::string>{}) != editor_.layer_names()) {
     throw InputError(state_file, "layers", "checkpoint edits other layers than this run");
   }
-  if (field("tp_size").get<int>() != m.tp().size()) {
+  if (field("tp_size", int{}) != m.tp().size()) {
     throw InputError(state_file, "tp_size", "checkpoint was written with tp = " +
-                                                std::to_string(field("tp_size").get<int>()) + ", this run has tp = " +
+                                                std::to_string(field("tp_size", int{})) + ", this run has tp = " +
                                                 std::to_string(m.tp().size()));
   }
-  if (field("batch_size").get<int64_t>() != options_.batch_size) {
+  if (field("batch_size", int64_t{}) != options_.batch_size) {
     throw InputError(state_file, "batch_size", "checkpoint used batch size " +
-                                                   std::to_string(field("batch_size").get<int64_t>()));
+                                                   std::to_string(field("batch_size", int64_t{})));
   }
   if (edits > static_cast<int64_t>(requests.size()) ||
-      field("requests_fingerprint").get<std::string>() != requests_fingerprint(requests, edits)) {
+      field("requests_fingerprint", std::string{}) != requests_fingerprint(requests, edits)) {
     throw InputError(state_file, "requests_fingerprint", "the first " + std::to_string(edits) +
                                                              " requests differ from the checkpointed run's");
   }
+  const json config = field("run_config", json{});
+  if (!config.is_object()) throw InputError(state_file, "run_config", "is not an object: " + config.dump());
+  for (const json* side : std::initializer_list<const json*>{&config, &options_.run_config}) {
+    for (const auto& item : side->items()) {
+      const std::string& key = item.key();
+      const json was = config.contains(key) ? config.at(key) : json(nullptr);
+      const json now = options_.run_config.contains(key) ? options_.run_config.at(key) : json(nullptr);
+      if (was != now) {
+        throw InputError(state_file, "run_config." + key, "the checkpointed run had " + was.dump() + ", this run has " +
+                                                              now.dump());
+      }
+    }
+  }
+  restored.edits = edits;
+  restored.seconds = field("seconds", double{});
   const std::string r = std::to_string(m.tp().rank());
   {
     sharding::SafetensorsFile wf((dir / ("weights.tp" + r + ".safetensors")).string());
@@ -271,7 +303,10 @@ int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest
     while (std::getline(in, line)) {
       try {
         const json j = json::parse(line);
-        if (j.value("edits", int64_t{0}) <= edits) kept += line + "\n";
+        if (j.value("edits", int64_t{0}) <= edits) {
+          kept += line + "\n";
+          restored.last_record = j;
+        }
       } catch (const json::exception&) {
         // a torn last line from a crash: dropped
       }
@@ -279,7 +314,7 @@ int64_t SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest
     sharding::write_file_atomic(metrics.string(), kept);
   }
   m.tp().barrier();
-  return edits;
+  return restored;
 }
 
 RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests) {
@@ -297,11 +332,25 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   RunSummary summary;
   const fs::path metrics_path = fs::path(options_.out_dir) / "metrics.jsonl";
   if (!options_.out_dir.empty() && leader) fs::create_directories(options_.out_dir);
+  double seconds_before = 0;  // editing time of the run before a resume
   if (options_.resume) {
-    summary.resumed_from = restore_checkpoint(requests);
-    say(summary.resumed_from > 0 ? "resumed from the checkpoint at " + std::to_string(summary.resumed_from) + " edits"
-                                 : "no checkpoint in " + options_.out_dir + ": starting from the first edit");
-  } else if (!options_.out_dir.empty() && leader) {
+    const Restored restored = restore_checkpoint(requests, total);
+    summary.resumed_from = restored.edits;
+    seconds_before = restored.seconds;
+    summary.last_record = restored.last_record;
+    if (restored.edits == total) {
+      say("the checkpoint at " + std::to_string(total) + " edits completes this run: nothing left to edit");
+    } else if (restored.edits > 0) {
+      say("resumed from the checkpoint at " + std::to_string(restored.edits) + " edits");
+    } else {
+      say("no checkpoint in " + options_.out_dir + ": starting from the first edit");
+    }
+  } else if (!options_.out_dir.empty() && fs::exists(fs::path(options_.out_dir) / "checkpoints" / "latest")) {
+    throw InputError((fs::path(options_.out_dir) / "checkpoints").string(), "",
+                     "holds a checkpoint of an earlier run: resume it, or write this run to another folder");
+  }
+  // A fresh start (no checkpoint to resume) owns the metrics file.
+  if (summary.resumed_from == 0 && !options_.out_dir.empty() && leader) {
     sharding::write_file_atomic(metrics_path.string(), "");
   }
   if (!options_.out_dir.empty()) m.tp().barrier();
@@ -323,6 +372,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       if (!out) throw Error(metrics_path.string() + ": cannot append the metrics record");
     }
     summary.records.push_back(rec);
+    summary.last_record = rec;
   };
   if (options_.record_start && done == 0) {
     json rec;
@@ -376,7 +426,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       json rec;
       rec["edits"] = done;
       rec["batch"] = batches;
-      rec["seconds"] = runner_seconds_since(t0);
+      rec["seconds"] = seconds_before + runner_seconds_since(t0);
       rec["batch_efficacy"] = eff;
       rec["batch_efficacy_window"] = win_eff / static_cast<double>(win_batches);
       rec["value_loss"] = win_requests > 0 ? win_loss / static_cast<double>(win_requests) : 0.0;
@@ -403,7 +453,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       for (auto& [k, v] : win_t.items()) v = 0.0;
     }
     if (runner_crossed(before, done, options_.checkpoint_every) || (options_.checkpoint_every > 0 && done == total)) {
-      write_checkpoint(done, batches, requests);
+      write_checkpoint(done, batches, seconds_before + runner_seconds_since(t0), requests);
       last_checkpoint = "edits-" + std::to_string(done);
       say("checkpoint " + (fs::path(options_.out_dir) / "checkpoints" / last_checkpoint).string());
     }

@@ -15,7 +15,9 @@
 //    (after the caller has built the statistics and bases from the ORIGINAL
 //    weights), metrics records past it are dropped, and the run continues with
 //    the next batch. The request list must be the same (its fingerprint is
-//    checked).
+//    checked), and so must RunnerOptions::run_config (model, filters, v*
+//    settings...). A fresh run refuses an output folder that holds a checkpoint
+//    (a later resume would pick up the older run's).
 // A batch whose update holds NaN/Inf (or fails otherwise) is rejected with every
 // weight restored (batch_edit.h); the run stops with a message naming the batch
 // and the last checkpoint, which stays intact.
@@ -45,6 +47,11 @@ struct RunnerOptions {
   bool resume = false;
   // Also record the unedited model (edits = 0) before the first batch of a fresh run.
   bool record_start = false;
+  // What a resume must match beyond the editor, layers, tp, batch size and
+  // requests (the runner checks those itself): the caller's settings that shape
+  // the edits, e.g. {"model": fingerprint, "filters": [...], "v_steps": 25}.
+  // Stored in every checkpoint; a resume names the first key that differs.
+  nlohmann::json run_config = nlohmann::json::object();
   // Readable progress lines (called on every rank; the CLI prints on rank 0).
   std::function<void(const std::string&)> log;
 };
@@ -58,6 +65,9 @@ struct RunSummary {
   int64_t resumed_from = 0;       // edits restored from a checkpoint
   double seconds = 0;             // this process's editing time
   std::vector<nlohmann::json> records;  // metrics records written by this process
+  // The run's latest metrics record: records.back(), or when this process wrote
+  // none (a resume of a finished run) the last one of metrics.jsonl.
+  nlohmann::json last_record = nlohmann::json::object();
 };
 
 class SequentialRunner {
@@ -79,8 +89,13 @@ class SequentialRunner {
                          const std::vector<data::EditRequest>& requests);
 
  private:
-  int64_t restore_checkpoint(const std::vector<data::EditRequest>& requests);
-  void write_checkpoint(int64_t edits, int64_t batches, const std::vector<data::EditRequest>& requests);
+  struct Restored {
+    int64_t edits = 0;
+    double seconds = 0;        // editing time of the run up to the checkpoint
+    nlohmann::json last_record = nlohmann::json::object();  // its last kept metrics record
+  };
+  Restored restore_checkpoint(const std::vector<data::EditRequest>& requests, int64_t total);
+  void write_checkpoint(int64_t edits, int64_t batches, double seconds, const std::vector<data::EditRequest>& requests);
   nlohmann::json layer_metrics(const BatchReport& report);
 
   BatchEditor& editor_;
