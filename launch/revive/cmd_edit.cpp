@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -76,6 +77,23 @@ edit::RunnerOptions runner_options(const po::variables_map& vm) {
   return o;
 }
 
+// v*: the preset's settings with the command line's overrides.
+edit::ValueOptions value_options(const po::variables_map& vm, const edit::EditPreset& preset) {
+  edit::ValueOptions v = preset.values();
+  if (vm.count("v-steps")) v.steps = vm["v-steps"].as<int64_t>();
+  if (vm.count("v-lr")) v.lr = vm["v-lr"].as<double>();
+  if (vm.count("clamp-norm-factor")) v.clamp_norm_factor = vm["clamp-norm-factor"].as<double>();
+  if (vm.count("kl-factor")) v.kl_factor = vm["kl-factor"].as<double>();
+  v.kl_prompt = vm["kl-prompt"].as<std::string>();
+  if (vm.count("fact-token")) v.fact_token = edit::parse_fact_token(vm["fact-token"].as<std::string>());
+  if (v.steps < 1) throw InputError("--v-steps", "", "must be at least 1");
+  // !(x > 0) also refuses NaN.
+  if (!(v.lr > 0) || !std::isfinite(v.lr)) throw InputError("--v-lr", "", "must be a finite number > 0");
+  if (!(v.clamp_norm_factor > 0)) throw InputError("--clamp-norm-factor", "", "must be > 0");
+  if (!(v.kl_factor >= 0) || !std::isfinite(v.kl_factor)) throw InputError("--kl-factor", "", "must be a finite number >= 0");
+  return v;
+}
+
 }  // namespace
 
 Command edit_command() {
@@ -129,18 +147,20 @@ Command edit_command() {
         ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole, json")
         ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
         ("no-drift", on_off(), "skip spectral drift metrics (they need the protected bases)");
-    d.add(e).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
+    d.add(e).add(request_error_options()).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
         .add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);
     data::RequestFileOptions ro;
     ro.format = data::parse_request_format(vm["format"].as<std::string>());
+    ro.read = request_read_options(vm);
     const std::vector<std::string> req_files = vm["requests"].as<std::vector<std::string>>();
     std::vector<data::EditRequest> requests;
     std::string req_file;  // the files' names, for messages
     for (const std::string& file : req_files) {
       data::ReadResult read = data::read_requests(file, ro);
+      report_skipped(read, s.leader());
       if (!read.skipped.empty()) s.say("skipped " + std::to_string(read.skipped.size()) + " malformed requests of " + file);
       if (read.requests.empty()) throw InputError(file, "", "no usable requests");
       requests.insert(requests.end(), std::make_move_iterator(read.requests.begin()),
@@ -158,7 +178,18 @@ Command edit_command() {
     const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
+    std::vector<std::string> ppl_docs;
+    if (vm.count("eval-text")) {
+      const std::string file = vm["eval-text"].as<std::string>();
+      data::CorpusOptions co;
+      co.split = data::parse_document_split(vm["eval-text-split"].as<std::string>(), "--eval-text-split");
+      co.max_documents = vm["eval-text-docs"].as<size_t>();
+      for (const auto& d : data::read_documents(file, co)) ppl_docs.push_back(d.text);
+      if (ppl_docs.empty()) throw InputError(file, "", "no documents for --eval-text's perplexity");
+    }
 
+    // v* settings: checked here too, before the statistics pass.
+    value_options(vm, s.preset);
     const std::string editor_name = vm["editor"].as<std::string>();
     if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
     if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
@@ -173,13 +204,7 @@ Command edit_command() {
     edit::EditPlan plan;
     plan.layers = s.layers;
     plan.module = s.module;
-    plan.values = s.preset.values();
-    if (vm.count("v-steps")) plan.values.steps = vm["v-steps"].as<int64_t>();
-    if (vm.count("v-lr")) plan.values.lr = vm["v-lr"].as<double>();
-    if (vm.count("clamp-norm-factor")) plan.values.clamp_norm_factor = vm["clamp-norm-factor"].as<double>();
-    if (vm.count("kl-factor")) plan.values.kl_factor = vm["kl-factor"].as<double>();
-    plan.values.kl_prompt = vm["kl-prompt"].as<std::string>();
-    if (vm.count("fact-token")) plan.values.fact_token = edit::parse_fact_token(vm["fact-token"].as<std::string>());
+    plan.values = value_options(vm, s.preset);
     // auto|on|off switches whose auto means "on for NSE".
     auto nse_switch = [&](const std::string& option) {
       const std::string v = vm[option].as<std::string>();
@@ -258,13 +283,6 @@ Command edit_command() {
     const std::vector<data::EditRequest> unedited(requests.begin() + total, requests.end());
     const std::vector<data::EditRequest> retained = edit_sample(unedited, vm["eval-retained"].as<size_t>());
     const size_t n_edited = vm["eval-edited"].as<size_t>();
-    std::vector<std::string> ppl_docs;
-    if (vm.count("eval-text")) {
-      data::CorpusOptions co;
-      co.split = data::parse_document_split(vm["eval-text-split"].as<std::string>(), "--eval-text-split");
-      co.max_documents = vm["eval-text-docs"].as<size_t>();
-      for (const auto& d : data::read_documents(vm["eval-text"].as<std::string>(), co)) ppl_docs.push_back(d.text);
-    }
     runner.set_evaluator([&](int64_t edits, const std::vector<data::EditRequest>& edited) {
       nlohmann::json j;
       if (n_edited > 0) {
@@ -285,7 +303,9 @@ Command edit_command() {
       }
       if (!ppl_docs.empty()) {
         eval::PerplexityOptions po;
-        po.max_length = 256;
+        // Windows of 256 tokens, or the model's positions where it has fewer.
+        const int64_t positions = s.model->config().max_position_embeddings;
+        po.max_length = positions > 0 ? std::min<int64_t>(256, positions) : 256;
         po.truncate = true;
         j["perplexity"] = eval::evaluate_perplexity(*s.model, s.tokenizer, ppl_docs, po, &s.grid.dp()).perplexity();
       }

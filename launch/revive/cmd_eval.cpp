@@ -52,7 +52,7 @@ Command eval_command() {
         ("seed", po::value<uint64_t>()->default_value(0), "CounterFact: sampling seed for the generations")
         ("recall", on_off(), "also report recall of the requests' true facts (every answer token the argmax)")
         ("tasks", po::value<std::string>(), "also score a multiple-choice JSONL ({prompt, choices, label})");
-    d.add(e).add(grid_options()).add(device_options()).add(output_options());
+    d.add(e).add(request_error_options()).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     sharding::ProcessGrid grid(rt.world(), grid_spec(vm));
@@ -60,8 +60,10 @@ Command eval_command() {
     const std::string file = vm["requests"].as<std::string>();
     const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), file);
     data::RequestFileOptions ro;
+    ro.read = request_read_options(vm);
     ro.read.limit = vm["limit"].as<size_t>();
     const data::ReadResult read = data::read_requests(file, ro);
+    report_skipped(read, grid.world().rank() == 0);
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
     auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
     const int64_t batch = vm["batch-size"].as<int64_t>();

@@ -1,5 +1,7 @@
 #include "launch/revive/common_options.h"
 
+#include <iostream>
+
 #include "sharding/errors.h"
 
 namespace revive::cli {
@@ -54,6 +56,27 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
     throw InputError("--device", "", e.what());
   }
   return o;
+}
+
+po::options_description request_error_options() {
+  po::options_description d("Request files");
+  d.add_options()
+      ("on-error", po::value<std::string>()->default_value("reject"),
+       "a malformed request record: reject (an error naming its file, index and field) or skip (each one reported)");
+  return d;
+}
+
+data::ReadOptions request_read_options(const po::variables_map& vm) {
+  data::ReadOptions o;
+  const std::string v = vm["on-error"].as<std::string>();
+  if (v == "skip") o.on_error = data::OnError::kSkip;
+  else if (v != "reject") throw InputError("--on-error", "", "'" + v + "' is not reject or skip");
+  return o;
+}
+
+void report_skipped(const data::ReadResult& read, bool leader) {
+  if (!leader) return;
+  for (const data::RecordDiagnostic& d : read.skipped) std::cerr << "skipped: " << d.to_string() << "\n";
 }
 
 po::typed_value<bool>* on_off() { return po::bool_switch(); }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "lib/data/read_options.h"
 #include "lib/model/model_loader.h"
 #include "sharding/comm/comm_runtime.h"
 #include "sharding/process_grid.h"
@@ -26,6 +27,12 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
 
 // --json, --config
 po::options_description output_options();
+
+// --on-error reject|skip: what a malformed request record does. Skipped records
+// are printed (stderr) with their file, index and field.
+po::options_description request_error_options();
+data::ReadOptions request_read_options(const po::variables_map& vm);
+void report_skipped(const data::ReadResult& read, bool leader);
 
 // An on/off option: `--name` on the command line, `name = true|false` (or
 // yes/no, on/off, 1/0) in a --config file. A plain zero-token option would be

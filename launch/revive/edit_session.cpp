@@ -85,6 +85,14 @@ EditSession::EditSession(const po::variables_map& vm, sharding::CommRuntime& rt)
     preset.layers.assign(l.begin(), l.end());
   }
   for (int l : preset.layers) layers.push_back(l);
+  for (int64_t l : layers) {
+    if (l < 0 || l >= model->num_layers()) {
+      throw InputError(vm.count("layers") ? "--layers" : "--preset", "",
+                       "layer " + std::to_string(l) + " is not one of the model's " +
+                           std::to_string(model->num_layers()) + " blocks (0.." + std::to_string(model->num_layers() - 1) +
+                           ")" + (vm.count("layers") ? "" : "; choose the edited layers with --layers"));
+    }
+  }
   if (vm.count("module")) {
     module = vm["module"].as<std::string>();
   } else {

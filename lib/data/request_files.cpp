@@ -24,11 +24,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 }  // namespace
 
-RequestFormat parse_request_format(const std::string& name) {
+RequestFormat parse_request_format(const std::string& name, const std::string& option) {
   for (const auto& n : kNames) {
     if (name == n.name) return n.format;
   }
-  throw InputError("", "format",
+  throw InputError(option, "",
                    "unknown request format \"" + name +
                        "\" (auto, counterfact, counterfact-easyedit, zsre, jsonl)");
 }

@@ -14,7 +14,8 @@ namespace revive::data {
 enum class RequestFormat { kAuto, kCounterFactRome, kCounterFactEasyEdit, kZsre, kJsonl };
 
 // Names used on the command line: auto, counterfact, counterfact-easyedit, zsre, jsonl.
-RequestFormat parse_request_format(const std::string& name);
+// An unknown name is an InputError naming `option` (the CLI's flag).
+RequestFormat parse_request_format(const std::string& name, const std::string& option = "--format");
 std::string to_string(RequestFormat format);
 
 // The concrete format of `file` (never kAuto); InputError when it cannot tell.

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "lib/edit/edit_prompts.h"
@@ -64,6 +65,10 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
                                                                 sharding::Communicator& dp) {
   REVIVE_CHECK(!modules.empty(), "layer statistics: no modules");
   REVIVE_CHECK(options.max_length >= 2 && options.batch_size >= 1, "layer statistics: bad max_length/batch_size");
+  // Documents are cut at the model's trained positions too: keys from beyond
+  // them are not the model's (and every longer max_length reads the same keys).
+  const int64_t positions = model.config().max_position_embeddings;
+  const int64_t max_length = positions > 0 ? std::min(options.max_length, positions) : options.max_length;
   const bool cached = !options.cache_dir.empty();
   const bool writer = dp.rank() == 0 && model.tp().rank() == 0;
   std::map<std::string, LayerStatistics> out;
@@ -139,7 +144,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     std::vector<std::vector<int64_t>> seqs;
     while (static_cast<int64_t>(seqs.size()) < options.batch_size && (more = stream.next(doc))) {
       std::vector<int64_t> ids = tokenizer.encode(doc.text, true);
-      if (static_cast<int64_t>(ids.size()) > options.max_length) ids.resize(static_cast<size_t>(options.max_length));
+      if (static_cast<int64_t>(ids.size()) > max_length) ids.resize(static_cast<size_t>(max_length));
       if (!ids.empty()) seqs.push_back(std::move(ids));
     }
     // Every tp rank reads the same documents, so all run the same forward passes.

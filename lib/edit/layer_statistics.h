@@ -36,7 +36,7 @@ namespace revive::edit {
 struct StatisticsOptions {
   std::string corpus;                  // text file
   data::CorpusOptions corpus_options;  // document split; max_documents = samples (0: all)
-  int64_t max_length = 256;            // tokens per document, BOS included
+  int64_t max_length = 256;            // tokens per document, BOS included (at most the model's positions)
   int64_t batch_size = 16;             // documents per forward pass
   std::string cache_dir;               // "": no cache, no resume
   std::string model_fingerprint;       // identifies the weights (part of the cache key)

@@ -21,6 +21,12 @@ class PerplexityAccumulator {
       : model_(model), tokenizer_(tokenizer), opts_(opts) {
     max_length_ = opts.max_length > 0 ? opts.max_length : model.config().max_position_embeddings;
     REVIVE_CHECK(max_length_ >= 2, "perplexity: max_length must be at least 2 (got " + std::to_string(max_length_) + ")");
+    // Past its trained positions a model's NLL is no longer its perplexity.
+    const int64_t positions = model.config().max_position_embeddings;
+    if (positions > 0 && max_length_ > positions) {
+      throw Error("perplexity: max_length " + std::to_string(max_length_) + " exceeds the model's " +
+                  std::to_string(positions) + " positions (max_position_embeddings)");
+    }
     REVIVE_CHECK(opts.batch_size > 0, "perplexity: batch_size must be positive");
   }
 
@@ -113,7 +119,13 @@ PerplexityResult evaluate_perplexity_file(model::Transformer& model, const model
   data::DocumentStream stream(file, corpus, data::CorpusShard{split.rank(), split.size(), data::ShardMode::kStrided});
   data::Document doc;
   while (stream.next(doc)) acc.add_document(doc.text);
-  return perplexity_total(acc.finish(), split);
+  PerplexityResult r = perplexity_total(acc.finish(), split);
+  // A perplexity of 1 over nothing would read as a perfect score.
+  if (r.num_tokens == 0) {
+    throw InputError(file, "", "no tokens to score in " + std::to_string(r.num_documents) +
+                                   " documents (empty, or each one token long)");
+  }
+  return r;
 }
 
 }  // namespace revive::eval

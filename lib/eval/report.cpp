@@ -83,11 +83,20 @@ std::map<std::string, double> flatten_numbers(const nlohmann::json& object) {
   return out;
 }
 
+std::string default_run_label(const std::string& file) {
+  const fs::path p = fs::path(file).lexically_normal();
+  if (p.stem() == "metrics") {
+    const fs::path folder = fs::absolute(p).parent_path();
+    if (!folder.filename().empty()) return folder.filename().string();
+  }
+  return p.stem().string();
+}
+
 MetricsRun read_metrics_jsonl(const std::string& file, const std::string& label) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot open metrics file");
   MetricsRun run;
-  run.label = label.empty() ? fs::path(file).stem().string() : label;
+  run.label = label.empty() ? default_run_label(file) : label;
   std::set<std::string> seen;
   std::string text;
   size_t line = 0;

@@ -29,7 +29,11 @@ struct MetricsRun {
 // strings, nulls and arrays are left out).
 std::map<std::string, double> flatten_numbers(const nlohmann::json& object);
 
-// Reads one run. `label` empty: the file's stem ("runs/memit.jsonl" -> "memit").
+// A run's name from its file: the stem ("runs/memit.jsonl" -> "memit"), or the
+// folder for a run folder's own metrics.jsonl ("memit/metrics.jsonl" -> "memit").
+std::string default_run_label(const std::string& file);
+
+// Reads one run. `label` empty: default_run_label(file).
 // A line that is not a JSON object or lacks an integer "edits" is a
 // revive::InputError naming the file and line.
 MetricsRun read_metrics_jsonl(const std::string& file, const std::string& label = "");

@@ -1,7 +1,8 @@
 #pragma once
 // Tokenising "prompt + target" the way editing and evaluation both need it: the
 // target's tokens are what the tokenizer produces for the joined text
-// `prompt + " " + target` beyond the prompt's own tokens (MEMIT's convention), so
+// `prompt + " " + target` beyond the prompt's own tokens (MEMIT's convention; no
+// space is added when the target starts or the prompt ends with one), so
 // SentencePiece's "▁cat", GPT-2's "Ġcat" and a WordLevel "cat" all come out as a
 // model would see them in running text.
 #include <cstdint>

@@ -41,6 +41,9 @@ DriftMetrics spectral_drift(const ProtectedBasis& original, const sharding::Shar
   }
   const ShardedMatrix w = ShardedMatrix::from(current);
   SvdOptions o = opts;
+  // The basis's engine unless one is forced: with another estimate of the same
+  // top k, an unedited weight would measure as slightly rotated.
+  if (o.engine == SvdEngine::kAuto) o.engine = original.engine();
   o.energy = 0;
   o.rsvd.rank = original.k();
   const SvdResult now = truncated_svd(w, o);

@@ -27,8 +27,9 @@ struct DriftMetrics {
 };
 
 // Collective over current.reduce_group(); `current` must be laid out like the
-// basis's weight. The current weight's top-k SVD uses `opts` with rank k
-// (engine chosen by the cost model unless forced).
+// basis's weight. The current weight's top-k SVD uses `opts` with rank k, by
+// the engine that made the basis unless opts forces one (the cost model's
+// where the basis does not say).
 DriftMetrics spectral_drift(const ProtectedBasis& original, const sharding::ShardedTensor& current,
                             const SvdOptions& opts = {});
 

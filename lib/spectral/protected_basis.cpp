@@ -52,6 +52,7 @@ ProtectedBasis ProtectedBasis::compute(const sharding::ShardedTensor& w, const s
   b.s_ = r.s;
   b.k_ = r.k;
   b.tau_ = opts.energy;
+  b.engine_ = r.engine;
   b.frobenius_sq_ = r.frobenius_sq;
   b.source_ = source;
   b.checksum_ = weight_checksum(w);
@@ -69,6 +70,7 @@ void ProtectedBasis::save(const std::string& path) const {
         {"source", source_},
         {"k", std::to_string(k_)},
         {"tau", number(tau_)},
+        {"engine", to_string(engine_)},
         {"frobenius_sq", number(frobenius_sq_)},
         {"rows", std::to_string(weight_spec_.global_shape.at(0))},
         {"cols", std::to_string(weight_spec_.global_shape.at(1))},
@@ -110,6 +112,13 @@ ProtectedBasis ProtectedBasis::load(const std::string& path, const sharding::Sha
   b.k_ = parse_number<int64_t>(meta_field(meta, path, "k"), path, "k");
   b.tau_ = parse_number<double>(meta_field(meta, path, "tau"), path, "tau");
   b.frobenius_sq_ = parse_number<double>(meta_field(meta, path, "frobenius_sq"), path, "frobenius_sq");
+  if (meta.count("engine")) {
+    const std::string& e = meta.at("engine");
+    for (SvdEngine known : {SvdEngine::kAuto, SvdEngine::kRandomized, SvdEngine::kGramEigen}) {
+      if (e == to_string(known)) b.engine_ = known;
+    }
+    if (e != to_string(b.engine_)) throw InputError(path, "__metadata__.engine", "unknown engine '" + e + "'");
+  }
   b.source_ = source;
   b.checksum_ = actual;
   b.weight_spec_ = w.spec();

@@ -9,7 +9,7 @@
 // The basis reports the group its partial products reduce over (reduce_group()).
 //
 // Saved as one safetensors file holding the whole factors (tensors "u", "v",
-// "s"; metadata: source tensor, k, tau, shape, checksum of W0), written
+// "s"; metadata: source tensor, k, tau, engine, shape, checksum of W0), written
 // atomically by rank 0, so it reloads under any tensor-parallel size. Loading
 // checks the file against the weight it is meant for and refuses a mismatch.
 #include <ATen/core/Tensor.h>
@@ -43,6 +43,9 @@ class ProtectedBasis {
   const at::Tensor& s() const { return s_; }               // k, f64
   int64_t k() const { return k_; }
   double tau() const { return tau_; }                       // 0 in fixed-k mode
+  // The engine that computed it (kAuto: not recorded, a cache file of an older
+  // build). Drift metrics use it, so an unedited weight measures as unrotated.
+  SvdEngine engine() const { return engine_; }
   double frobenius_sq() const { return frobenius_sq_; }     // ||W0||_F^2
   const std::string& source() const { return source_; }
   uint64_t checksum() const { return checksum_; }
@@ -55,6 +58,7 @@ class ProtectedBasis {
   at::Tensor s_;
   int64_t k_ = 0;
   double tau_ = 0.0;
+  SvdEngine engine_ = SvdEngine::kAuto;
   double frobenius_sq_ = 0.0;
   std::string source_;
   uint64_t checksum_ = 0;

@@ -16,7 +16,10 @@ namespace revive::sharding {
 
 std::string read_text_file(const std::string& path, const std::string& hint) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open" + (hint.empty() ? std::string() : " " + hint));
+  if (!in) {
+    throw InputError(path.empty() ? "(an empty path)" : path, "",
+                     "cannot open" + (hint.empty() ? std::string() : " " + hint));
+  }
   std::ostringstream s;
   s << in.rdbuf();
   if (in.bad()) throw InputError(path, "", "read failed");

@@ -99,5 +99,24 @@ TEST(Perplexity, CorpusFileMatchesInMemoryDocuments) {
   EXPECT_NEAR(a.total_nll, b.total_nll, 1e-9 * a.total_nll);
 }
 
+// Nothing to score is an error naming the file, not a perplexity of 1; windows
+// past the model's positions are refused, not scored.
+TEST(Perplexity, RefusesAnEmptyFileAndWindowsPastTheModelsPositions) {
+  auto m = testing::make_bigram_model(3);
+  const std::string path = ::revive::testing::temp_dir("ppl-empty") + "/empty.txt";
+  std::ofstream(path) << "  \n";
+  try {
+    evaluate_perplexity_file(*m->model, m->tokenizer, path);
+    ADD_FAILURE() << "an empty file was scored";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("empty.txt"), std::string::npos) << e.what();
+  }
+  PerplexityOptions o;
+  o.max_length = m->model->config().max_position_embeddings + 1;
+  EXPECT_THROW(evaluate_perplexity(*m->model, m->tokenizer, ppl_test_documents(), o), Error);
+  o.max_length = m->model->config().max_position_embeddings;
+  EXPECT_NO_THROW(evaluate_perplexity(*m->model, m->tokenizer, ppl_test_documents(), o));
+}
+
 }  // namespace
 }  // namespace revive::eval

@@ -36,6 +36,14 @@ TEST(Report, FlattensNestedNumbers) {
   EXPECT_DOUBLE_EQ(flat.at("ok"), 1.0);
 }
 
+// `revive edit --out memit` writes memit/metrics.jsonl: such runs are named by
+// their folders, or every run of a report would be "metrics".
+TEST(Report, RunsAreNamedByFileOrByTheirRunFolder) {
+  EXPECT_EQ(default_run_label("runs/memit.jsonl"), "memit");
+  EXPECT_EQ(default_run_label("memit-revive/metrics.jsonl"), "memit-revive");
+  EXPECT_EQ(default_run_label("/tmp/a/run1/./metrics.jsonl"), "run1");
+}
+
 TEST(Report, ReadsRunsAndWritesTableAndPlots) {
   const std::string dir = ::revive::testing::temp_dir("report");
   const std::string a = report_test_write(dir, "memit.jsonl",

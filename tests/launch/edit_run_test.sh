@@ -117,4 +117,9 @@ grep -q -- "--device: cuda with tp 2 needs --backend nccl" "$work/ppl_tp2.err" \
 printf '{"prompt_template": "no slot", "subject": "x", "target_new": "y"}\n' > "$work/bad.jsonl"
 expect_error "bad.jsonl" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" --format jsonl \
   --num-edits 1 --out "$work/bad"
+# --on-error skip reports each malformed record (here the file's only one, so nothing is left to edit).
+expect_error "skipped: .*bad.jsonl: record 0" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" \
+  --format jsonl --on-error skip --num-edits 1 --out "$work/bad"
+grep -q "no usable requests" "$work/err" || fail "skipping every record should leave no usable requests: $(cat "$work/err")"
+expect_error "--on-error: 'sk'" edit "${common[@]}" --on-error sk
 echo "cli edit run: ok"

@@ -42,6 +42,26 @@ TEST(Gpt2, CheckpointForwardMatchesReference) {
   }
 }
 
+// A config.json declaring fewer blocks than the checkpoint holds is refused,
+// naming the field (the extra blocks would be dropped silently).
+TEST(Gpt2, ACheckpointWithMoreBlocksThanItsConfigIsRefused) {
+  const ModelConfig config = testing::tiny_gpt2_config();
+  ASSERT_GE(config.num_layers, 2);
+  ModelConfig fewer = config;
+  fewer.num_layers = config.num_layers - 1;
+  for (bool prefixed : {true, false}) {
+    const std::string dir = revive::testing::temp_dir("gpt2-blocks");
+    testing::write_gpt2_checkpoint(dir, fewer, testing::random_gpt2(config, 11), prefixed);
+    sharding::LocalCommunicator tp("tp");
+    try {
+      load_model(dir, tp);
+      ADD_FAILURE() << "loaded " << fewer.num_layers << " of " << config.num_layers << " blocks";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("config.json: n_layer"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Gpt2, HooksCaptureMlpKeysAndTakeDeltas) {
   const ModelConfig config = testing::tiny_gpt2_config();
   const testing::Weights w = testing::random_gpt2(config, 12);

@@ -18,6 +18,20 @@ TEST(PromptTokens, TargetIsTheJoinedSuffixOnStories260K) {
   EXPECT_EQ(tok.decode(c.target), "cat");
 }
 
+// A target or prompt that carries its own space gets no second one: " cat" and
+// "cat" are the same continuation, as is "Tom had a pet " + "cat".
+TEST(PromptTokens, ASpaceInTheDataIsNotDoubled) {
+  REVIVE_REQUIRE_DATA(path, "stories260K-hf/tokenizer.json");
+  const Tokenizer tok = Tokenizer::from_file(path);
+  const Continuation plain = tokenize_continuation(tok, "Tom had a pet", "cat");
+  for (const auto& [prompt, target] : {std::pair<std::string, std::string>{"Tom had a pet", " cat"},
+                                       {"Tom had a pet ", "cat"}}) {
+    const Continuation c = tokenize_continuation(tok, prompt, target);
+    EXPECT_EQ(c.target, plain.target) << "'" << prompt << "' + '" << target << "'";
+  }
+  EXPECT_NE(tok.encode("Tom had a pet  cat"), tok.encode("Tom had a pet cat")) << "a doubled space is another text";
+}
+
 TEST(PromptTokens, SubjectLastTokenIsInsideThePrompt) {
   REVIVE_REQUIRE_DATA(path, "stories260K-hf/tokenizer.json");
   const Tokenizer tok = Tokenizer::from_file(path);
