@@ -140,12 +140,12 @@ Command edit_command() {
          "after another (NSE's clustering; default: the preset's for nse, else 1)");
     po::options_description v("Evaluation during the run");
     v.add_options()
-        ("eval-edited", po::value<size_t>()->default_value(200), "edited requests evaluated per record (0: none)")
-        ("eval-retained", po::value<size_t>()->default_value(200),
+        ("eval-edited", po::value<int64_t>()->default_value(200), "edited requests evaluated per record (0: none)")
+        ("eval-retained", po::value<int64_t>()->default_value(200),
          "facts NOT edited (true targets of the requests after --num-edits) checked for recall (0: none)")
         ("eval-text", po::value<std::string>(), "text file for perplexity at each record")
         ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole, json")
-        ("eval-text-docs", po::value<size_t>()->default_value(100), "documents of --eval-text")
+        ("eval-text-docs", po::value<int64_t>()->default_value(100), "documents of --eval-text")
         ("no-drift", on_off(), "skip spectral drift metrics (they need the protected bases)");
     d.add(e).add(request_error_options()).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
         .add(device_options()).add(output_options());
@@ -178,12 +178,14 @@ Command edit_command() {
     const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
+    const size_t n_edited = count_option(vm, "eval-edited"), n_retained = count_option(vm, "eval-retained");
+    count_option(vm, "context-templates");
     std::vector<std::string> ppl_docs;
     if (vm.count("eval-text")) {
       const std::string file = vm["eval-text"].as<std::string>();
       data::CorpusOptions co;
       co.split = data::parse_document_split(vm["eval-text-split"].as<std::string>(), "--eval-text-split");
-      co.max_documents = vm["eval-text-docs"].as<size_t>();
+      co.max_documents = count_option(vm, "eval-text-docs");
       for (const auto& d : data::read_documents(file, co)) ppl_docs.push_back(d.text);
       if (ppl_docs.empty()) throw InputError(file, "", "no documents for --eval-text's perplexity");
     }
@@ -224,7 +226,7 @@ Command edit_command() {
       if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
     }
     edit::ContextTemplateOptions cto;
-    cto.per_prefix = vm["context-templates"].as<int64_t>();
+    cto.per_prefix = static_cast<int64_t>(count_option(vm, "context-templates"));
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);
     edit::BatchEditor be(*s.model, s.tokenizer, *editor, plan, &s.grid.dp());
 
@@ -257,7 +259,7 @@ Command edit_command() {
       }
     }
     rc["statistics"] = {{"corpus", vm.count("stats-corpus") ? vm["stats-corpus"].as<std::string>() : ""},
-                        {"samples", vm.count("stats-samples") ? static_cast<int64_t>(vm["stats-samples"].as<size_t>()) : -1},
+                        {"samples", vm.count("stats-samples") ? vm["stats-samples"].as<int64_t>() : -1},
                         {"split", vm["stats-split"].as<std::string>()},
                         {"max_length", vm["stats-max-length"].as<int64_t>()}};
     rc["solve"] = {{"mom2_update_weight", s.preset.mom2_update_weight},
@@ -281,8 +283,7 @@ Command edit_command() {
     const int64_t total = opts.num_edits > 0 ? std::min<int64_t>(opts.num_edits, static_cast<int64_t>(requests.size()))
                                              : static_cast<int64_t>(requests.size());
     const std::vector<data::EditRequest> unedited(requests.begin() + total, requests.end());
-    const std::vector<data::EditRequest> retained = edit_sample(unedited, vm["eval-retained"].as<size_t>());
-    const size_t n_edited = vm["eval-edited"].as<size_t>();
+    const std::vector<data::EditRequest> retained = edit_sample(unedited, n_retained);
     runner.set_evaluator([&](int64_t edits, const std::vector<data::EditRequest>& edited) {
       nlohmann::json j;
       if (n_edited > 0) {

@@ -45,7 +45,7 @@ Command eval_command() {
         ("requests", po::value<std::string>()->required(), "request file (CounterFact ROME/EasyEdit, zsRE, JSONL)")
         ("format", po::value<std::string>()->default_value("auto"),
          "metric suite: counterfact, zsre, auto (zsre for a zsRE file, else counterfact)")
-        ("limit", po::value<size_t>()->default_value(0), "evaluate the first N requests (0: all)")
+        ("limit", po::value<int64_t>()->default_value(0), "evaluate the first N requests (0: all)")
         ("batch-size", po::value<int64_t>()->default_value(16), "continuations per forward pass")
         ("no-fluency", on_off(), "CounterFact: skip the generations for fluency (the slow part)")
         ("fluency-tokens", po::value<int64_t>()->default_value(64), "CounterFact: new tokens per generation")
@@ -61,7 +61,7 @@ Command eval_command() {
     const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), file);
     data::RequestFileOptions ro;
     ro.read = request_read_options(vm);
-    ro.read.limit = vm["limit"].as<size_t>();
+    ro.read.limit = count_option(vm, "limit");
     const data::ReadResult read = data::read_requests(file, ro);
     report_skipped(read, grid.world().rank() == 0);
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);

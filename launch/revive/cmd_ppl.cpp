@@ -27,7 +27,7 @@ Command ppl_command() {
          "documents: separator (--separator), lines, blank-lines, whole, json (a list of objects)")
         ("separator", po::value<std::string>()->default_value("<|endoftext|>"), "document separator")
         ("json-field", po::value<std::string>()->default_value("Text"), "--split json: the text field")
-        ("max-documents", po::value<size_t>()->default_value(0), "first N documents (0: all)")
+        ("max-documents", po::value<int64_t>()->default_value(0), "first N documents (0: all)")
         ("max-length", po::value<int64_t>()->default_value(0),
          "tokens per window incl. BOS (0: the model's context length)")
         ("truncate", on_off(), "score only each document's first window")
@@ -42,7 +42,7 @@ Command ppl_command() {
     corpus.split = data::parse_document_split(vm["split"].as<std::string>(), "--split");
     corpus.separator = vm["separator"].as<std::string>();
     corpus.json_field = vm["json-field"].as<std::string>();
-    corpus.max_documents = vm["max-documents"].as<size_t>();
+    corpus.max_documents = count_option(vm, "max-documents");
     eval::PerplexityOptions opts;
     opts.max_length = vm["max-length"].as<int64_t>();
     opts.truncate = is_on(vm, "truncate");

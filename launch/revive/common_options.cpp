@@ -81,6 +81,12 @@ void report_skipped(const data::ReadResult& read, bool leader) {
 
 po::typed_value<bool>* on_off() { return po::bool_switch(); }
 
+size_t count_option(const po::variables_map& vm, const std::string& name) {
+  const int64_t n = vm[name].as<int64_t>();
+  if (n < 0) throw InputError("--" + name, "", "must not be negative (got " + std::to_string(n) + ")");
+  return static_cast<size_t>(n);
+}
+
 bool is_on(const po::variables_map& vm, const std::string& name) { return vm.count(name) && vm[name].as<bool>(); }
 
 po::options_description output_options() {

@@ -38,6 +38,10 @@ void report_skipped(const data::ReadResult& read, bool leader);
 // yes/no, on/off, 1/0) in a --config file. A plain zero-token option would be
 // on for any value a config file gives it (`json = false` printed JSON).
 po::typed_value<bool>* on_off();
+
+// A count option (declared as int64_t: a size_t option would read "-1" as
+// 2^64 - 1, i.e. "all"); a negative value is an error naming the option.
+size_t count_option(const po::variables_map& vm, const std::string& name);
 bool is_on(const po::variables_map& vm, const std::string& name);
 
 }  // namespace revive::cli

@@ -57,7 +57,7 @@ po::options_description statistics_options() {
       ("stats-corpus", po::value<std::string>(), "text corpus for the statistics (required unless cached)")
       ("stats-split", po::value<std::string>()->default_value("separator"),
        "documents: separator (<|endoftext|>), lines, blank-lines, whole, json")
-      ("stats-samples", po::value<size_t>(), "documents to use (default: the preset's mom2_n_samples)")
+      ("stats-samples", po::value<int64_t>(), "documents to use (default: the preset's mom2_n_samples)")
       ("stats-max-length", po::value<int64_t>()->default_value(256), "tokens per document")
       ("stats-batch", po::value<int64_t>()->default_value(16), "documents per forward pass");
   return d;
@@ -118,7 +118,7 @@ std::map<std::string, edit::LayerStatistics> EditSession::statistics(const po::v
   }
   o.corpus_options.split = data::parse_document_split(vm["stats-split"].as<std::string>(), "--stats-split");
   o.corpus_options.max_documents =
-      vm.count("stats-samples") ? vm["stats-samples"].as<size_t>() : static_cast<size_t>(preset.mom2_n_samples);
+      vm.count("stats-samples") ? count_option(vm, "stats-samples") : static_cast<size_t>(preset.mom2_n_samples);
   o.max_length = vm["stats-max-length"].as<int64_t>();
   o.batch_size = vm["stats-batch"].as<int64_t>();
   o.cache_dir = cache_dir;

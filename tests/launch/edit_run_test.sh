@@ -122,4 +122,5 @@ expect_error "skipped: .*bad.jsonl: record 0" edit "${base[@]}" "${stats[@]}" "$
   --format jsonl --on-error skip --num-edits 1 --out "$work/bad"
 grep -q "no usable requests" "$work/err" || fail "skipping every record should leave no usable requests: $(cat "$work/err")"
 expect_error "--on-error: 'sk'" edit "${common[@]}" --on-error sk
+expect_error "--context-templates: must not be negative" edit "${common[@]}" --context-templates -1
 echo "cli edit run: ok"
