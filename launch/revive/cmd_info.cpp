@@ -13,7 +13,8 @@ Command info_command() {
   Command c;
   c.name = "info";
   c.summary = "print the build configuration and this run's process grid";
-  c.add_options = [](po::options_description& d) { d.add(grid_options()); };
+  // Its output is JSON either way; --json (and --config) are accepted like every command's.
+  c.add_options = [](po::options_description& d) { d.add(grid_options()).add(output_options()); };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     sharding::ProcessGrid grid(rt.world(), grid_spec(vm));
     nlohmann::json j;

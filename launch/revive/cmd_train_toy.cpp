@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -19,6 +20,13 @@ namespace revive::cli {
 
 namespace {
 
+// A default as --help shows it: 0.95, not 0.94999999999999996.
+std::string help_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 po::options_description train_toy_options() {
   const train::ToyModelOptions m;
   const train::ToyTrainOptions t;
@@ -30,10 +38,10 @@ po::options_description train_toy_options() {
       "train-seed", po::value<uint64_t>(), "seed of the weights and data order (default: --seed)")(
       "steps", po::value<int64_t>()->default_value(t.max_steps), "maximum optimizer steps")(
       "batch", po::value<int64_t>()->default_value(t.batch_size), "sentences per step")(
-      "lr", po::value<double>()->default_value(t.learning_rate), "peak learning rate (AdamW)")(
+      "lr", po::value<double>()->default_value(t.learning_rate, help_number(t.learning_rate)), "peak learning rate (AdamW)")(
       "warmup", po::value<int64_t>()->default_value(t.warmup_steps), "linear warmup steps")(
-      "weight-decay", po::value<double>()->default_value(t.weight_decay), "AdamW weight decay")(
-      "target-recall", po::value<double>()->default_value(t.target_recall),
+      "weight-decay", po::value<double>()->default_value(t.weight_decay, help_number(t.weight_decay)), "AdamW weight decay")(
+      "target-recall", po::value<double>()->default_value(t.target_recall, help_number(t.target_recall)),
       "stop once this fraction of fact prompts is recalled")(
       "log-every", po::value<int64_t>()->default_value(t.log_every),
       "progress line every N steps on stderr (0: none)")(
