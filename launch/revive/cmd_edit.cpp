@@ -74,6 +74,7 @@ edit::RunnerOptions runner_options(const po::variables_map& vm) {
   } else if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir)) {
     throw InputError("--out", "", o.out_dir + " exists and is not a folder");
   }
+  edit::SequentialRunner::check_run_folder(o);
   return o;
 }
 
@@ -190,19 +191,8 @@ Command edit_command() {
       if (ppl_docs.empty()) throw InputError(file, "", "no documents for --eval-text's perplexity");
     }
 
-    // v* settings: checked here too, before the statistics pass.
-    value_options(vm, s.preset);
+    // The plan but for its context templates (they need the model's generations).
     const std::string editor_name = vm["editor"].as<std::string>();
-    if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
-    if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
-    if (vm.count("alphaedit-l2")) s.preset.alphaedit_l2 = vm["alphaedit-l2"].as<double>();
-    std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
-    const auto stats = s.statistics(vm);
-    for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
-
-    std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
-    if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
-
     edit::EditPlan plan;
     plan.layers = s.layers;
     plan.module = s.module;
@@ -225,6 +215,16 @@ Command edit_command() {
       plan.clustering.clusters = vm["request-clusters"].as<int64_t>();
       if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
     }
+    if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
+    if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
+    if (vm.count("alphaedit-l2")) s.preset.alphaedit_l2 = vm["alphaedit-l2"].as<double>();
+    std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
+    const auto stats = s.statistics(vm);
+    for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
+
+    std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
+    if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
+
     edit::ContextTemplateOptions cto;
     cto.per_prefix = static_cast<int64_t>(count_option(vm, "context-templates"));
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);
@@ -252,16 +252,23 @@ Command edit_command() {
     rc["filters"] = nlohmann::json::array();
     for (const std::string& f : filters) {
       if (f == "revive") {
-        rc["filters"].push_back({{"name", f}, {"tau", svd.energy}, {"rank", svd.rsvd.rank},
-                                 {"engine", static_cast<int>(svd.engine)}});
+        // The bases as used (a cached one is reused whatever engine is asked for).
+        nlohmann::json layers = nlohmann::json::object();
+        for (const auto& [name, b] : bases) {
+          layers[name] = {{"k", b->k()}, {"tau", b->tau()}, {"engine", spectral::to_string(b->engine())}};
+        }
+        rc["filters"].push_back({{"name", f}, {"bases", layers}});
       } else {
         rc["filters"].push_back({{"name", f}, {"keep_fraction", s.preset.rect_keep_fraction}});
       }
     }
-    rc["statistics"] = {{"corpus", vm.count("stats-corpus") ? vm["stats-corpus"].as<std::string>() : ""},
-                        {"samples", vm.count("stats-samples") ? vm["stats-samples"].as<int64_t>() : -1},
-                        {"split", vm["stats-split"].as<std::string>()},
-                        {"max_length", vm["stats-max-length"].as<int64_t>()}};
+    // The statistics by content: their cache file's name holds the key of model,
+    // corpus bytes, split and lengths (a relative or moved corpus path is the same).
+    rc["statistics"] = nlohmann::json::object();
+    for (const auto& [name, st] : stats) {
+      rc["statistics"][name] = {{"cache_key", fs::path(st.cache_file).filename().string()},
+                                {"documents", st.documents}, {"tokens", st.tokens}};
+    }
     rc["solve"] = {{"mom2_update_weight", s.preset.mom2_update_weight},
                    {"nullspace_threshold", s.preset.nullspace_threshold},
                    {"alphaedit_l2", s.preset.alphaedit_l2}};

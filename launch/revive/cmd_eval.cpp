@@ -64,6 +64,7 @@ Command eval_command() {
     ro.read.limit = count_option(vm, "limit");
     const data::ReadResult read = data::read_requests(file, ro);
     report_skipped(read, grid.world().rank() == 0);
+    if (read.requests.empty()) throw InputError(file, "", "no usable requests");
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
     auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
     const int64_t batch = vm["batch-size"].as<int64_t>();

@@ -18,7 +18,7 @@ Command report_command() {
     r.add_options()
         ("runs", po::value<std::vector<std::string>>()->multitoken()->required(), "metrics JSONL files, one per run")
         ("label", po::value<std::vector<std::string>>()->multitoken(),
-         "a label per run, in --runs order (default: the file stems)")
+         "a label per run, in --runs order (default: the file stem, or the folder of a metrics.jsonl)")
         ("out", po::value<std::string>()->required(), "output folder (report.md, <metric>.dat, <metric>.png)")
         ("metrics", po::value<std::vector<std::string>>()->multitoken(),
          "metrics to report, flattened names such as eval.efficacy (default: all)")

@@ -3,6 +3,7 @@
 // communication runtime, run, and turn any error into a clear message.
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <iostream>
@@ -54,12 +55,18 @@ int main(int argc, char** argv) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);
       if (!in) throw revive::Error(path + ": cannot open config file");
-      // Options given on the command line win over the file's.
       try {
-        const po::parsed_options parsed = po::parse_config_file(in, desc);
+        po::parsed_options parsed = po::parse_config_file(in, desc);
         for (const po::option& o : parsed.options) {
           if (o.string_key == "config") throw revive::Error("'config' is not read from a config file (one --config per run)");
         }
+        // An option given on the command line wins over the file's. (store()
+        // would append the file's values to a multi-value option such as
+        // --filter.)
+        auto& opts = parsed.options;
+        opts.erase(std::remove_if(opts.begin(), opts.end(),
+                                  [&](const po::option& o) { return vm.count(o.string_key) && !vm[o.string_key].defaulted(); }),
+                   opts.end());
         po::store(parsed, vm);
       } catch (const std::exception& e) {
         throw revive::Error(path + ": " + e.what());

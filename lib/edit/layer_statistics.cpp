@@ -61,14 +61,16 @@ int64_t stats_meta_int(const sharding::SafetensorsFile& f, const std::string& fi
 std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transformer& model,
                                                                 const model::Tokenizer& tokenizer,
                                                                 const std::vector<std::string>& modules,
-                                                                const StatisticsOptions& options,
+                                                                const StatisticsOptions& requested,
                                                                 sharding::Communicator& dp) {
   REVIVE_CHECK(!modules.empty(), "layer statistics: no modules");
-  REVIVE_CHECK(options.max_length >= 2 && options.batch_size >= 1, "layer statistics: bad max_length/batch_size");
+  REVIVE_CHECK(requested.max_length >= 2 && requested.batch_size >= 1, "layer statistics: bad max_length/batch_size");
   // Documents are cut at the model's trained positions too: keys from beyond
-  // them are not the model's (and every longer max_length reads the same keys).
+  // them are not the model's. The cap is part of the cache key, so longer
+  // requested lengths share one cache file.
+  StatisticsOptions options = requested;
   const int64_t positions = model.config().max_position_embeddings;
-  const int64_t max_length = positions > 0 ? std::min(options.max_length, positions) : options.max_length;
+  if (positions > 0) options.max_length = std::min(options.max_length, positions);
   const bool cached = !options.cache_dir.empty();
   const bool writer = dp.rank() == 0 && model.tp().rank() == 0;
   std::map<std::string, LayerStatistics> out;
@@ -144,7 +146,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     std::vector<std::vector<int64_t>> seqs;
     while (static_cast<int64_t>(seqs.size()) < options.batch_size && (more = stream.next(doc))) {
       std::vector<int64_t> ids = tokenizer.encode(doc.text, true);
-      if (static_cast<int64_t>(ids.size()) > max_length) ids.resize(static_cast<size_t>(max_length));
+      if (static_cast<int64_t>(ids.size()) > options.max_length) ids.resize(static_cast<size_t>(options.max_length));
       if (!ids.empty()) seqs.push_back(std::move(ids));
     }
     // Every tp rank reads the same documents, so all run the same forward passes.

@@ -103,6 +103,15 @@ SequentialRunner::SequentialRunner(BatchEditor& editor, RunnerOptions options)
   REVIVE_CHECK(options_.checkpoint_every == 0 || !options_.out_dir.empty(),
                "runner: checkpoints need an output directory");
   REVIVE_CHECK(!options_.resume || !options_.out_dir.empty(), "runner: --resume needs an output directory");
+  check_run_folder(options_);
+}
+
+void SequentialRunner::check_run_folder(const RunnerOptions& options) {
+  if (options.resume || options.out_dir.empty()) return;
+  const fs::path root = fs::path(options.out_dir) / "checkpoints";
+  if (fs::exists(root / "latest")) {
+    throw InputError(root.string(), "", "holds a checkpoint of an earlier run: resume it, or write this run to another folder");
+  }
 }
 
 void SequentialRunner::set_basis(const std::string& layer, const spectral::ProtectedBasis* basis) {
@@ -261,21 +270,27 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
     throw InputError(state_file, "requests_fingerprint", "the first " + std::to_string(edits) +
                                                              " requests differ from the checkpointed run's");
   }
-  const json config = field("run_config", json{});
-  if (!config.is_object()) throw InputError(state_file, "run_config", "is not an object: " + config.dump());
-  for (const json* side : std::initializer_list<const json*>{&config, &options_.run_config}) {
-    for (const auto& item : side->items()) {
-      const std::string& key = item.key();
-      const json was = config.contains(key) ? config.at(key) : json(nullptr);
-      const json now = options_.run_config.contains(key) ? options_.run_config.at(key) : json(nullptr);
-      if (was != now) {
-        throw InputError(state_file, "run_config." + key, "the checkpointed run had " + was.dump() + ", this run has " +
-                                                              now.dump());
+  if (st.contains("run_config")) {
+    const json config = field("run_config", json{});
+    if (!config.is_object()) throw InputError(state_file, "run_config", "is not an object: " + config.dump());
+    // As it reads back from JSON (inf and NaN are written as null).
+    const json current = json::parse(options_.run_config.dump());
+    for (const json* side : std::initializer_list<const json*>{&config, &current}) {
+      for (const auto& item : side->items()) {
+        const std::string& key = item.key();
+        const json was = config.contains(key) ? config.at(key) : json(nullptr);
+        const json now = current.contains(key) ? current.at(key) : json(nullptr);
+        if (was != now) {
+          throw InputError(state_file, "run_config." + key,
+                           "the checkpointed run had " + was.dump() + ", this run has " + now.dump());
+        }
       }
     }
+  } else if (options_.log) {
+    options_.log(state_file + " predates run_config: the run's settings are not checked against it");
   }
   restored.edits = edits;
-  restored.seconds = field("seconds", double{});
+  restored.seconds = st.contains("seconds") ? field("seconds", double{}) : 0.0;
   const std::string r = std::to_string(m.tp().rank());
   {
     sharding::SafetensorsFile wf((dir / ("weights.tp" + r + ".safetensors")).string());
@@ -345,9 +360,6 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     } else {
       say("no checkpoint in " + options_.out_dir + ": starting from the first edit");
     }
-  } else if (!options_.out_dir.empty() && fs::exists(fs::path(options_.out_dir) / "checkpoints" / "latest")) {
-    throw InputError((fs::path(options_.out_dir) / "checkpoints").string(), "",
-                     "holds a checkpoint of an earlier run: resume it, or write this run to another folder");
   }
   // A fresh start (no checkpoint to resume) owns the metrics file.
   if (summary.resumed_from == 0 && !options_.out_dir.empty() && leader) {

@@ -74,6 +74,11 @@ class SequentialRunner {
  public:
   SequentialRunner(BatchEditor& editor, RunnerOptions options);
 
+  // A fresh run (no resume) must not write into a folder holding a checkpoint:
+  // a later resume would pick up the older run's. InputError naming it; the
+  // constructor checks too (callers may check before expensive preparation).
+  static void check_run_folder(const RunnerOptions& options);
+
   // Protected bases of the ORIGINAL weights, for drift metrics (optional).
   void set_basis(const std::string& layer, const spectral::ProtectedBasis* basis);
   void set_evaluator(RunEvaluator evaluator) { evaluator_ = std::move(evaluator); }

@@ -44,7 +44,10 @@ class ProtectedBasis {
   int64_t k() const { return k_; }
   double tau() const { return tau_; }                       // 0 in fixed-k mode
   // The engine that computed it (kAuto: not recorded, a cache file of an older
-  // build). Drift metrics use it, so an unedited weight measures as unrotated.
+  // build). Drift metrics use it, so an unedited weight measures as unrotated
+  // where the estimate is repeatable at rank k: Gram-eigen (energy mode's
+  // default) or fixed-k randomized; a randomized energy-mode basis was sketched
+  // wider, so its drift at edit 0 is ~0.999, not 1.
   SvdEngine engine() const { return engine_; }
   double frobenius_sq() const { return frobenius_sq_; }     // ||W0||_F^2
   const std::string& source() const { return source_; }

@@ -60,6 +60,21 @@ expect_error "holds a checkpoint" edit "${common[@]}" --filter revive --num-edit
 [ "$(python_free_eff "$work/again.json")" = "$(python_free_eff "$work/resumed.json")" ] \
   || fail "a resume of the finished run reports other metrics: $(cat "$work/again.json")"
 [ "$(wc -l < "$work/resumed/metrics.jsonl")" -eq 4 ] || fail "a resume of the finished run changed metrics.jsonl"
+# The same corpus by another path is the same run (statistics are matched by content).
+"$revive" edit "${base[@]}" --stats-corpus "$work/toy/world/../world/train.txt" --stats-split lines "${run[@]}" \
+  --requests "$work/toy/world/requests.json" --metrics-every 10 --out "$work/resumed" --resume --filter revive \
+  --num-edits 30 > /dev/null 2> "$work/err" || fail "a resume with the corpus by another path was refused: $(cat "$work/err")"
+# A checkpoint of an older build (no run_config, no seconds) resumes, with a note.
+cp -r "$work/resumed" "$work/old"
+state=$(ls "$work"/old/checkpoints/*/state.json)
+awk '/^  "run_config": /{skip=1} skip&&/^  }/{skip=0; next} !skip && !/^  "seconds": /' "$state" > "$work/state.old"
+mv "$work/state.old" "$state"
+! grep -q run_config "$state" || fail "the old-style state.json still holds run_config"
+"$revive" edit "${common[@]}" --filter revive --num-edits 30 --metrics-every 10 --out "$work/old" --resume \
+  > /dev/null 2> "$work/err" || fail "an old-style checkpoint was refused: $(cat "$work/err")"
+grep -q "predates run_config" "$work/err" || fail "no note that the old checkpoint's settings are unchecked"
+: > "$work/old/checkpoints/latest"
+expect_error "latest: empty" edit "${common[@]}" --filter revive --num-edits 30 --out "$work/old" --resume
 # --resume without a checkpoint starts afresh, and so does the folder's metrics file.
 mkdir "$work/stale"
 cp "$work/resumed/metrics.jsonl" "$work/stale/"
@@ -71,6 +86,10 @@ printf 'json = false\nno-drift = yes\n' > "$work/switches.cfg"
 "$revive" edit "${common[@]}" --num-edits 10 --config "$work/switches.cfg" > "$work/switches.out"
 grep -q '"command"' "$work/switches.out" && fail "json = false printed JSON"
 grep -q 'subspace similarity' "$work/switches.out" && fail "no-drift = yes left the drift metrics on"
+# The command line wins over the file, multi-value options included.
+printf 'filter = revive\n' > "$work/filter.cfg"
+"$revive" edit "${common[@]}" --num-edits 10 --filter rect --no-drift --config "$work/filter.cfg" --json > "$work/filter.json"
+grep -q '"filters":\["rect"\]' "$work/filter.json" || fail "the config file's filter was added: $(cut -c1-200 "$work/filter.json")"
 printf 'jsn = 1\n' > "$work/typo.cfg"
 expect_error "typo.cfg: unrecognised option 'jsn'" edit "${common[@]}" --config "$work/typo.cfg"
 
