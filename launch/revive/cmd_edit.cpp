@@ -180,7 +180,8 @@ Command edit_command() {
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
     const size_t n_edited = count_option(vm, "eval-edited"), n_retained = count_option(vm, "eval-retained");
-    count_option(vm, "context-templates");
+    edit::ContextTemplateOptions cto;
+    cto.per_prefix = static_cast<int64_t>(count_option(vm, "context-templates"));
     std::vector<std::string> ppl_docs;
     if (vm.count("eval-text")) {
       const std::string file = vm["eval-text"].as<std::string>();
@@ -225,8 +226,6 @@ Command edit_command() {
     std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
     if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
 
-    edit::ContextTemplateOptions cto;
-    cto.per_prefix = static_cast<int64_t>(count_option(vm, "context-templates"));
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);
     edit::BatchEditor be(*s.model, s.tokenizer, *editor, plan, &s.grid.dp());
 

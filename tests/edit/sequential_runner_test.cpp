@@ -78,6 +78,12 @@ struct StoriesRun {
   }
 };
 
+// The story world's first batch of 10, the one the mechanics tests edit.
+std::vector<data::EditRequest> first_story_batch() {
+  const auto all = testing::story_world_requests();
+  return {all.begin(), all.begin() + 10};
+}
+
 struct AcceptanceFigures {
   std::vector<double> batch_efficacy;
   double final_efficacy = 0;
@@ -199,8 +205,7 @@ TEST(BatchEditor, IterativeEditingPassesOverTheRequestsStillOpen) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun s(folder, corpus);
-  const auto all = testing::story_world_requests();
-  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  const std::vector<data::EditRequest> batch = first_story_batch();
   std::map<std::string, at::Tensor> original;
   for (const auto& n : s.names) original[n] = s.model->linear_weight(n).local().clone();
   auto restore = [&] {
@@ -281,8 +286,7 @@ TEST(BatchEditor, EditsLeaveTheFirstEditedLayersKeysUnchanged) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun s(folder, corpus);
-  const auto all = testing::story_world_requests();
-  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  const std::vector<data::EditRequest> batch = first_story_batch();
   const EditPlan plan = s.plan(kMechanicsSteps);
   auto keys_of = [&](int64_t layer) {
     return compute_keys(*s.model, s.tok, batch, layer, plan.module, plan.templates, 64, plan.values.fact_token);
@@ -305,8 +309,7 @@ TEST(BatchEditor, RequestClustersAreEditedOneAfterAnother) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun s(folder, corpus);
-  const auto all = testing::story_world_requests();
-  const std::vector<data::EditRequest> batch(all.begin(), all.begin() + 10);
+  const std::vector<data::EditRequest> batch = first_story_batch();
   EditPlan plan = s.plan(kMechanicsSteps);
   plan.rewind_values = true;
   plan.clustering.clusters = 3;
