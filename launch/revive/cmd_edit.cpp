@@ -311,8 +311,7 @@ Command edit_command() {
       if (!ppl_docs.empty()) {
         eval::PerplexityOptions po;
         // Windows of 256 tokens, or the model's positions where it has fewer.
-        const int64_t positions = s.model->config().max_position_embeddings;
-        po.max_length = positions > 0 ? std::min<int64_t>(256, positions) : 256;
+        po.max_length = s.model->config().within_positions(256);
         po.truncate = true;
         j["perplexity"] = eval::evaluate_perplexity(*s.model, s.tokenizer, ppl_docs, po, &s.grid.dp()).perplexity();
       }

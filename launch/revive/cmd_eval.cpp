@@ -83,7 +83,12 @@ Command eval_command() {
       opts.fluency = !is_on(vm, "no-fluency");
       opts.generation.max_new_tokens = vm["fluency-tokens"].as<int64_t>();
       opts.generation.seed = vm["seed"].as<uint64_t>();
-      metrics = eval::evaluate_counterfact(*model, tokenizer, read.requests, opts, &grid.dp()).metrics();
+      const eval::CounterFactResult result = eval::evaluate_counterfact(*model, tokenizer, read.requests, opts, &grid.dp());
+      metrics = result.metrics();
+      if (opts.fluency && result.num_fluency == 0 && grid.world().rank() == 0) {
+        std::cerr << "revive eval: " << file << " has no generation_prompts (EasyEdit files have none), so fluency "
+                  << "is not measured (--no-fluency silences this note)\n";
+      }
     }
     if (is_on(vm, "recall")) {
       eval::RecallOptions opts;

@@ -69,8 +69,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
   // them are not the model's. The cap is part of the cache key, so longer
   // requested lengths share one cache file.
   StatisticsOptions options = requested;
-  const int64_t positions = model.config().max_position_embeddings;
-  if (positions > 0) options.max_length = std::min(options.max_length, positions);
+  options.max_length = model.config().within_positions(options.max_length);
   const bool cached = !options.cache_dir.empty();
   const bool writer = dp.rank() == 0 && model.tp().rank() == 0;
   std::map<std::string, LayerStatistics> out;

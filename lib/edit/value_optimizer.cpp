@@ -244,7 +244,17 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
       at::NoGradGuard no_grad;
       const at::Tensor keep = active_mask.to(delta.scalar_type()).unsqueeze(1);
       delta.copy_(delta * keep + frozen * (1 - keep));
-      const at::Tensor norms = delta.norm(2, {1});
+      at::Tensor norms = delta.norm(2, {1});
+      if (!at::isfinite(norms).all().item<bool>()) {
+        // A huge step (a large learning rate) overflows a float norm to inf, which
+        // would clamp the delta to 0: take the norm over the row's largest entry.
+        const at::Tensor peak = delta.abs().amax({1}).clamp_min(1e-30);
+        norms = (delta / peak.unsqueeze(1)).norm(2, {1}) * peak;
+        if (!at::isfinite(norms).all().item<bool>()) {
+          throw Error("v* optimisation diverged at step " + std::to_string(step) +
+                      " (the delta is not finite); lower the learning rate (now " + std::to_string(options.lr) + ")");
+        }
+      }
       const at::Tensor scale = at::where(norms > max_norm, max_norm / norms.clamp_min(1e-30), at::ones_like(norms));
       delta.mul_(scale.unsqueeze(1));
     }

@@ -56,6 +56,12 @@ struct ModelConfig {
   std::string hidden_act;            // "silu" (llama family); gpt2 activation_function
   std::vector<int64_t> eos_token_ids;  // all of a list-valued eos_token_id (Llama-3 instruct)
   std::string source;                // the config.json path read
+
+  // `length` cut to the positions the model was trained on (0: no limit known):
+  // past them a model's NLL and keys are no longer its own.
+  int64_t within_positions(int64_t length) const {
+    return max_position_embeddings > 0 && length > max_position_embeddings ? max_position_embeddings : length;
+  }
 };
 
 // Reads and validates `<folder>/config.json` (or a config.json path).

@@ -136,6 +136,26 @@ TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
   }
 }
 
+TEST(EditPipeline, AHugeValueStepIsClampedToTheBoundNotToZero) {
+  // A learning rate of 1e30 overflows a float norm of the delta; the clamp must
+  // still scale the delta onto its bound instead of reading inf and zeroing it.
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
+  sharding::LocalCommunicator tp("tp");
+  auto m = model::load_model(folder, tp);
+  const auto reqs = testing::story_world_requests();
+  const ContextTemplates templates = {{"{}"}};
+  ValueOptions o;
+  o.lr = 1e30;
+  o.steps = 3;
+  const ValueResult r = compute_values(*m, tok, {reqs[0], reqs[1]}, 2, templates, o);
+  for (int64_t i = 0; i < 2; ++i) {
+    const double dn = (r.targets.select(1, i) - r.initial.select(1, i)).norm().item<double>();
+    const double bound = o.clamp_norm_factor * r.initial.select(1, i).norm().item<double>();
+    EXPECT_NEAR(dn / bound, 1.0, 1e-4) << "request " << i;
+  }
+}
+
 TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
   // v* reads the head only at the target positions; at step 0 (delta 0, KL 0)
   // its loss must be the mean over templates of the mean token NLL that a full

@@ -106,6 +106,13 @@ expect_error "request-clusters" edit "${common[@]}" --editor nse --request-clust
 
 "$revive" eval --model "$model" --requests "$work/toy/world/requests.json" --limit 20 --no-fluency --json \
   | grep -q '"efficacy"' || fail "eval JSON lacks efficacy"
+# EasyEdit's flat records have no generation prompts: no fluency, and a note says so.
+cat > "$work/easyedit.json" <<'EOF'
+[{"prompt": "Pouba lives in", "subject": "Pouba", "target_new": "Prague", "ground_truth": "Lima"}]
+EOF
+"$revive" eval --model "$model" --requests "$work/easyedit.json" --json > "$work/eval.json" 2> "$work/eval.err"
+grep -q "fluency is not measured" "$work/eval.err" || fail "eval gave no note on fluency: $(cat "$work/eval.err")"
+if grep -q '"fluency"' "$work/eval.json"; then fail "eval reported a fluency it did not measure"; fi
 "$revive" ppl --model "$model" --text "$work/toy/world/train.txt" --split lines --json | grep -q '"ppl"' \
   || fail "ppl JSON lacks ppl"
 # --device: cuda gives the host's perplexity where a GPU is visible, else an error naming --device.

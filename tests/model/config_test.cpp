@@ -167,6 +167,15 @@ TEST(ConfigTest, Gpt2) {
   EXPECT_EQ(model_dims(c2).max_positions, 1024);
 }
 
+TEST(ConfigTest, LengthsAreCutToTheModelsPositions) {
+  ModelConfig c = parse_test_config(gpt2_config_json());  // n_positions 1024
+  EXPECT_EQ(c.within_positions(256), 256);
+  EXPECT_EQ(c.within_positions(1024), 1024);
+  EXPECT_EQ(c.within_positions(4096), 1024);
+  c.max_position_embeddings = 0;  // unknown: no limit
+  EXPECT_EQ(c.within_positions(4096), 4096);
+}
+
 TEST(ConfigTest, MissingFieldNamesIt) {
   for (const char* k : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
                         "num_attention_heads", "model_type"}) {
