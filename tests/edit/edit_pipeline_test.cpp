@@ -24,6 +24,15 @@
 namespace revive::edit {
 namespace {
 
+// stories260K's tokenizer and model, loaded for one test.
+struct LoadedStories {
+  explicit LoadedStories(const std::string& folder)
+      : tok(model::Tokenizer::from_file(folder)), m(model::load_model(folder, tp)) {}
+  model::Tokenizer tok;
+  sharding::LocalCommunicator tp{"tp"};
+  std::unique_ptr<model::Transformer> m;
+};
+
 double pipeline_rel(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(at::kDouble) - b.to(at::kDouble)).norm().item<double>() /
          std::max(b.to(at::kDouble).norm().item<double>(), 1e-30);
@@ -53,45 +62,41 @@ TEST(EditPipeline, SubjectPromptLocatesTheSubjectsLastToken) {
 
 TEST(EditPipeline, KeysAverageWithinThenAcrossTemplateGroups) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   const auto reqs = testing::story_world_requests();
   const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
   const ContextTemplates templates = {{"{}"}, {"Once upon a time. {}", "The sun was hot. {}"}};
-  const at::Tensor keys = compute_keys(*m, tok, few, 2, "mlp.down_proj", templates, /*batch_size=*/4);
+  const at::Tensor keys = compute_keys(*s.m, s.tok, few, 2, "mlp.down_proj", templates, /*batch_size=*/4);
   ASSERT_EQ(keys.sizes(), (std::vector<int64_t>{172, 3}));
   for (int64_t i = 0; i < 3; ++i) {
     const auto& r = few[static_cast<size_t>(i)];
-    const at::Tensor k0 = pipeline_direct_key(*m, encode_subject_prompt(tok, "{}", r.prompt_template, r.subject), 2, "mlp.down_proj");
-    const at::Tensor k1 = pipeline_direct_key(*m, encode_subject_prompt(tok, templates[1][0], r.prompt_template, r.subject), 2, "mlp.down_proj");
-    const at::Tensor k2 = pipeline_direct_key(*m, encode_subject_prompt(tok, templates[1][1], r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor k0 = pipeline_direct_key(*s.m, encode_subject_prompt(s.tok, "{}", r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor k1 = pipeline_direct_key(*s.m, encode_subject_prompt(s.tok, templates[1][0], r.prompt_template, r.subject), 2, "mlp.down_proj");
+    const at::Tensor k2 = pipeline_direct_key(*s.m, encode_subject_prompt(s.tok, templates[1][1], r.prompt_template, r.subject), 2, "mlp.down_proj");
     const at::Tensor expect = 0.5 * k0 + 0.5 * (0.5 * (k1 + k2));
     EXPECT_LT(pipeline_rel(keys.select(1, i), expect), 1e-5) << "request " << i;
   }
   // Block outputs: the residual stream after block 2 at the subject of the plain prompt.
-  const at::Tensor z = block_outputs_at_subject(*m, tok, few, 2);
+  const at::Tensor z = block_outputs_at_subject(*s.m, s.tok, few, 2);
   ASSERT_EQ(z.sizes(), (std::vector<int64_t>{64, 3}));
   at::NoGradGuard ng;
-  const SubjectPrompt p = encode_subject_prompt(tok, few[1]);
+  const SubjectPrompt p = encode_subject_prompt(s.tok, few[1]);
   model::Hooks h;
   const size_t i = h.capture_block_output(2, {{0, p.subject_pos}});
   model::ForwardOptions f;
   f.hooks = &h;
-  m->forward(at::tensor(p.ids, at::kLong).unsqueeze(0), f);
+  s.m->forward(at::tensor(p.ids, at::kLong).unsqueeze(0), f);
   EXPECT_LT(pipeline_rel(z.select(1, 1), h.block_output(i)[0]), 1e-6);
 }
 
 TEST(EditPipeline, ContextTemplatesAreGeneratedDeterministically) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   ContextTemplateOptions o;
   o.prefixes = {"Once", "The"};
   o.per_prefix = 2;
-  const ContextTemplates a = make_context_templates(*m, tok, o);
-  const ContextTemplates b = make_context_templates(*m, tok, o);
+  const ContextTemplates a = make_context_templates(*s.m, s.tok, o);
+  const ContextTemplates b = make_context_templates(*s.m, s.tok, o);
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0], std::vector<std::string>{"{}"});
   ASSERT_EQ(a[1].size(), 4u);
@@ -101,24 +106,22 @@ TEST(EditPipeline, ContextTemplatesAreGeneratedDeterministically) {
     EXPECT_EQ(t.substr(t.size() - 4), ". {}") << t;
   }
   o.per_prefix = 0;
-  EXPECT_EQ(make_context_templates(*m, tok, o).size(), 1u);
+  EXPECT_EQ(make_context_templates(*s.m, s.tok, o).size(), 1u);
 }
 
 TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   const auto reqs = testing::story_world_requests();
   const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
   const ContextTemplates templates = {{"{}"}, {"One day. {}"}};
   ValueOptions o;
   o.steps = 12;
   o.early_stop_loss = 0.3;  // some requests stop early: freezing must match a separate loop
-  const ValueResult all = compute_values(*m, tok, few, 2, templates, o);
+  const ValueResult all = compute_values(*s.m, s.tok, few, 2, templates, o);
   ASSERT_EQ(all.targets.sizes(), (std::vector<int64_t>{64, 3}));
   for (int64_t i = 0; i < 3; ++i) {
-    const ValueResult one = compute_values(*m, tok, {few[static_cast<size_t>(i)]}, 2, templates, o);
+    const ValueResult one = compute_values(*s.m, s.tok, {few[static_cast<size_t>(i)]}, 2, templates, o);
     EXPECT_LT(pipeline_rel(all.targets.select(1, i), one.targets.select(1, 0)), 1e-4) << "request " << i;
     EXPECT_EQ(all.steps[static_cast<size_t>(i)], one.steps[0]);
     EXPECT_NEAR(all.final_loss[static_cast<size_t>(i)], one.final_loss[0], 1e-4);
@@ -126,8 +129,8 @@ TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
   // The optimised values make the new targets much more likely, and respect the clamp.
   ValueOptions one_step;
   one_step.steps = 1;  // evaluates the unedited model only
-  const ValueResult start = compute_values(*m, tok, few, 2, templates, one_step);
-  const ValueResult full = compute_values(*m, tok, few, 2, templates, ValueOptions{});
+  const ValueResult start = compute_values(*s.m, s.tok, few, 2, templates, one_step);
+  const ValueResult full = compute_values(*s.m, s.tok, few, 2, templates, ValueOptions{});
   for (int64_t i = 0; i < 3; ++i) {
     EXPECT_GT(full.target_prob[static_cast<size_t>(i)], 1.2 * start.target_prob[static_cast<size_t>(i)])
         << few[static_cast<size_t>(i)].target_new;
@@ -140,15 +143,13 @@ TEST(EditPipeline, AHugeValueStepIsClampedToTheBoundNotToZero) {
   // A learning rate of 1e30 overflows a float norm of the delta; the clamp must
   // still scale the delta onto its bound instead of reading inf and zeroing it.
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   const auto reqs = testing::story_world_requests();
   const ContextTemplates templates = {{"{}"}};
   ValueOptions o;
   o.lr = 1e30;
   o.steps = 3;
-  const ValueResult r = compute_values(*m, tok, {reqs[0], reqs[1]}, 2, templates, o);
+  const ValueResult r = compute_values(*s.m, s.tok, {reqs[0], reqs[1]}, 2, templates, o);
   for (int64_t i = 0; i < 2; ++i) {
     const double dn = (r.targets.select(1, i) - r.initial.select(1, i)).norm().item<double>();
     const double bound = o.clamp_norm_factor * r.initial.select(1, i).norm().item<double>();
@@ -162,9 +163,7 @@ TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
   // forward of prompt ++ target gives, on a padded batch of uneven prompts and
   // targets of several tokens, at both fact tokens.
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   const auto world = testing::story_world_requests();
   std::vector<data::EditRequest> reqs(world.begin(), world.begin() + 2);
   reqs[1].target_new = "big red ball in the park";
@@ -173,19 +172,19 @@ TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
     ValueOptions o;
     o.steps = 1;
     o.fact_token = ft;
-    const ValueResult r = compute_values(*m, tok, reqs, 2, templates, o);
+    const ValueResult r = compute_values(*s.m, s.tok, reqs, 2, templates, o);
     for (size_t i = 0; i < reqs.size(); ++i) {
       at::NoGradGuard ng;
       double sum = 0.0;
       int rows = 0;
       for (const auto& group : templates) {
         for (const std::string& context : group) {
-          const SubjectPrompt p = encode_subject_prompt(tok, context, reqs[i].prompt_template, reqs[i].subject, ft);
-          const model::Continuation c = model::tokenize_continuation(tok, p.text, reqs[i].target_new);
+          const SubjectPrompt p = encode_subject_prompt(s.tok, context, reqs[i].prompt_template, reqs[i].subject, ft);
+          const model::Continuation c = model::tokenize_continuation(s.tok, p.text, reqs[i].target_new);
           std::vector<int64_t> ids = p.ids;
           ids.insert(ids.end(), c.target.begin(), c.target.end());
           const at::Tensor logp =
-              at::log_softmax(m->forward(at::tensor(ids, at::kLong).unsqueeze(0))[0].to(at::kDouble), -1);
+              at::log_softmax(s.m->forward(at::tensor(ids, at::kLong).unsqueeze(0))[0].to(at::kDouble), -1);
           double nll = 0.0;
           for (size_t j = 0; j < c.target.size(); ++j) {
             nll -= logp[static_cast<int64_t>(p.ids.size() + j) - 1][c.target[j]].item<double>();
@@ -203,9 +202,7 @@ TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
 
 TEST(EditPipeline, RequestsSharingASubjectShareOneDelta) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
-  const model::Tokenizer tok = model::Tokenizer::from_file(folder);
-  sharding::LocalCommunicator tp("tp");
-  auto m = model::load_model(folder, tp);
+  LoadedStories s(folder);
   auto request = [](const std::string& prompt, const std::string& subject, const std::string& target_new) {
     data::EditRequest r;
     r.prompt_template = prompt;
@@ -222,15 +219,15 @@ TEST(EditPipeline, RequestsSharingASubjectShareOneDelta) {
   o.steps = 8;
   o.early_stop_loss = 0;
   // "Tom" is the fact token of a and b with the same tokens before it: one key.
-  EXPECT_EQ(value_groups(tok, {a, b, c}, templates, o), (std::vector<int64_t>{0, 0, 1}));
+  EXPECT_EQ(value_groups(s.tok, {a, b, c}, templates, o), (std::vector<int64_t>{0, 0, 1}));
   ValueOptions at_last = o;
   at_last.fact_token = FactToken::kLast;  // keys at the prompts' last tokens differ
-  EXPECT_EQ(value_groups(tok, {a, b, c}, templates, at_last), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(value_groups(s.tok, {a, b, c}, templates, at_last), (std::vector<int64_t>{0, 1, 2}));
 
-  const ValueResult abc = compute_values(*m, tok, {a, b, c}, 2, templates, o);
-  const ValueResult ab = compute_values(*m, tok, {a, b}, 2, templates, o);
-  const ValueResult only_a = compute_values(*m, tok, {a}, 2, templates, o);
-  const ValueResult only_c = compute_values(*m, tok, {c}, 2, templates, o);
+  const ValueResult abc = compute_values(*s.m, s.tok, {a, b, c}, 2, templates, o);
+  const ValueResult ab = compute_values(*s.m, s.tok, {a, b}, 2, templates, o);
+  const ValueResult only_a = compute_values(*s.m, s.tok, {a}, 2, templates, o);
+  const ValueResult only_c = compute_values(*s.m, s.tok, {c}, 2, templates, o);
   EXPECT_LT(pipeline_rel(abc.targets.select(1, 0), abc.targets.select(1, 1)), 1e-6);
   EXPECT_LT(pipeline_rel(abc.targets.select(1, 0), ab.targets.select(1, 0)), 1e-4);  // groups independent
   EXPECT_LT(pipeline_rel(abc.targets.select(1, 2), only_c.targets.select(1, 0)), 1e-4);
