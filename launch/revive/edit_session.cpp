@@ -66,7 +66,9 @@ po::options_description statistics_options() {
 po::options_description basis_options() {
   po::options_description d("Protected basis (REVIVE)");
   d.add_options()
-      ("tau", po::value<double>()->default_value(0.5), "energy threshold: smallest k with top-k energy >= tau")
+      ("tau", po::value<double>()->default_value(0.5),
+       "energy threshold: smallest k with top-k energy >= tau; a higher tau keeps the model healthier and lets "
+       "edits take less (README: REVIVE's tau on stories260K)")
       ("rank", po::value<int64_t>()->default_value(0), "fixed k instead of --tau (0: use --tau)")
       ("svd-engine", po::value<std::string>()->default_value("auto"), "auto, randomized or gram-eigen");
   return d;
