@@ -58,16 +58,13 @@ std::string edit_fixed(double x, int digits = 3) {
 edit::RunnerOptions runner_options(const po::variables_map& vm) {
   edit::RunnerOptions o;
   o.batch_size = vm["batch-size"].as<int64_t>();
-  o.num_edits = vm["num-edits"].as<int64_t>();
-  o.metrics_every = vm["metrics-every"].as<int64_t>();
-  o.checkpoint_every = vm["checkpoint-every"].as<int64_t>();
+  o.num_edits = static_cast<int64_t>(count_option(vm, "num-edits"));
+  o.metrics_every = static_cast<int64_t>(count_option(vm, "metrics-every"));
+  o.checkpoint_every = static_cast<int64_t>(count_option(vm, "checkpoint-every"));
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
   o.resume = is_on(vm, "resume");
   o.record_start = true;
   if (o.batch_size < 1) throw InputError("--batch-size", "", "must be at least 1");
-  for (const char* name : {"num-edits", "metrics-every", "checkpoint-every"}) {
-    if (vm[name].as<int64_t>() < 0) throw InputError(std::string("--") + name, "", "must not be negative");
-  }
   if (o.out_dir.empty()) {
     if (o.resume) throw InputError("--resume", "", "needs --out, the folder of the run to continue");
     if (o.checkpoint_every > 0) throw InputError("--checkpoint-every", "", "needs --out, the folder to write them to");

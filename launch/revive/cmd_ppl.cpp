@@ -50,10 +50,11 @@ Command ppl_command() {
 
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);
     auto model = model::load_model(folder, grid.tp(), load_options(vm, rt, grid.tp().size()));
-    const int64_t positions = model->config().max_position_embeddings;
-    if (positions > 0 && opts.max_length > positions) {
+    const model::ModelConfig& config = model->config();
+    if (config.within_positions(opts.max_length) < opts.max_length) {
       throw InputError("--max-length", "", std::to_string(opts.max_length) + " exceeds the model's " +
-                                               std::to_string(positions) + " positions (max_position_embeddings)");
+                                               std::to_string(config.max_position_embeddings) +
+                                               " positions (max_position_embeddings)");
     }
     const eval::PerplexityResult r = eval::evaluate_perplexity_file(*model, tokenizer, file, corpus, opts, &grid.dp());
     if (grid.world().rank() == 0) {

@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <filesystem>
 
 #include "lib/edit/edit_prompts.h"

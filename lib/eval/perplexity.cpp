@@ -22,10 +22,9 @@ class PerplexityAccumulator {
     max_length_ = opts.max_length > 0 ? opts.max_length : model.config().max_position_embeddings;
     REVIVE_CHECK(max_length_ >= 2, "perplexity: max_length must be at least 2 (got " + std::to_string(max_length_) + ")");
     // Past its trained positions a model's NLL is no longer its perplexity.
-    const int64_t positions = model.config().max_position_embeddings;
-    if (positions > 0 && max_length_ > positions) {
+    if (model.config().within_positions(max_length_) < max_length_) {
       throw Error("perplexity: max_length " + std::to_string(max_length_) + " exceeds the model's " +
-                  std::to_string(positions) + " positions (max_position_embeddings)");
+                  std::to_string(model.config().max_position_embeddings) + " positions (max_position_embeddings)");
     }
     REVIVE_CHECK(opts.batch_size > 0, "perplexity: batch_size must be positive");
   }
