@@ -24,6 +24,7 @@
 #include "lib/edit/editor_factory.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/context_templates.h"
+#include "lib/edit/edit_prompts.h"
 #include "lib/edit/revive_update_filter.h"
 #include "lib/edit/sequential_runner.h"
 #include "lib/eval/counterfact.h"
@@ -68,8 +69,13 @@ edit::RunnerOptions runner_options(const po::variables_map& vm) {
   if (o.out_dir.empty()) {
     if (o.resume) throw InputError("--resume", "", "needs --out, the folder of the run to continue");
     if (o.checkpoint_every > 0) throw InputError("--checkpoint-every", "", "needs --out, the folder to write them to");
-  } else if (fs::exists(o.out_dir) && !fs::is_directory(o.out_dir)) {
-    throw InputError("--out", "", o.out_dir + " exists and is not a folder");
+  } else {
+    std::error_code ec;  // e.g. a path under a regular file
+    if (fs::exists(o.out_dir, ec) && !fs::is_directory(o.out_dir, ec)) {
+      throw InputError("--out", "", o.out_dir + " exists and is not a folder");
+    }
+    fs::create_directories(o.out_dir, ec);
+    if (ec) throw InputError("--out", "", "cannot create " + o.out_dir + ": " + ec.message());
   }
   edit::SequentialRunner::check_run_folder(o);
   return o;
@@ -87,7 +93,9 @@ edit::ValueOptions value_options(const po::variables_map& vm, const edit::EditPr
   if (v.steps < 1) throw InputError("--v-steps", "", "must be at least 1");
   // !(x > 0) also refuses NaN.
   if (!(v.lr > 0) || !std::isfinite(v.lr)) throw InputError("--v-lr", "", "must be a finite number > 0");
-  if (!(v.clamp_norm_factor > 0)) throw InputError("--clamp-norm-factor", "", "must be > 0");
+  if (!(v.clamp_norm_factor > 0) || !std::isfinite(v.clamp_norm_factor)) {
+    throw InputError("--clamp-norm-factor", "", "must be a finite number > 0");
+  }
   if (!(v.kl_factor >= 0) || !std::isfinite(v.kl_factor)) throw InputError("--kl-factor", "", "must be a finite number >= 0");
   return v;
 }
@@ -103,7 +111,6 @@ Command edit_command() {
     e.add_options()
         ("requests", po::value<std::vector<std::string>>()->required()->multitoken(),
          "request files (CounterFact ROME/EasyEdit, zsRE, JSONL), edited in the order given")
-        ("format", po::value<std::string>()->default_value("auto"), "auto, counterfact, counterfact-easyedit, zsre, jsonl")
         ("editor", po::value<std::string>()->default_value("memit"), "memit, alphaedit, emmet, nse, rect, prune")
         ("filter", po::value<std::vector<std::string>>()->multitoken()->composing(),
          "update filters in order: revive, rect (default: none)")
@@ -145,14 +152,12 @@ Command edit_command() {
         ("eval-text-split", po::value<std::string>()->default_value("lines"), "separator, lines, blank-lines, whole, json")
         ("eval-text-docs", po::value<int64_t>()->default_value(100), "documents of --eval-text")
         ("no-drift", on_off(), "skip spectral drift metrics (they need the protected bases)");
-    d.add(e).add(request_error_options()).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
+    d.add(e).add(request_options()).add(v).add(edit_model_options()).add(statistics_options()).add(basis_options()).add(grid_options())
         .add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     EditSession s(vm, rt);
-    data::RequestFileOptions ro;
-    ro.format = data::parse_request_format(vm["format"].as<std::string>());
-    ro.read = request_read_options(vm);
+    const data::RequestFileOptions ro = request_file_options(vm);
     const std::vector<std::string> req_files = vm["requests"].as<std::vector<std::string>>();
     std::vector<data::EditRequest> requests;
     std::string req_file;  // the files' names, for messages
@@ -272,7 +277,7 @@ Command edit_command() {
     rc["values"] = {{"steps", vo.steps}, {"lr", vo.lr}, {"weight_decay", vo.weight_decay},
                     {"clamp_norm_factor", vo.clamp_norm_factor}, {"kl_factor", vo.kl_factor},
                     {"kl_prompt", vo.kl_prompt}, {"early_stop_loss", vo.early_stop_loss},
-                    {"fact_token", vo.fact_token == edit::FactToken::kLast ? "last" : "subject_last"}};
+                    {"fact_token", edit::fact_token_name(vo.fact_token)}};
     rc["rewind_values"] = plan.rewind_values;
     rc["iterations"] = {{"enabled", plan.iterations.enabled}, {"max", plan.iterations.max_iterations},
                         {"alpha", plan.iterations.alpha}, {"upper_bound", plan.iterations.upper_bound}};

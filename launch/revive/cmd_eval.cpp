@@ -22,12 +22,13 @@ namespace {
 
 enum class EvalSuite { kCounterFact, kZsre };
 
-EvalSuite eval_suite(const std::string& name, const std::string& requests) {
+// "auto": zsRE metrics for a zsRE file (as given by --request-format, else detected).
+EvalSuite eval_suite(const std::string& name, data::RequestFormat format, const std::string& requests) {
   if (name == "counterfact") return EvalSuite::kCounterFact;
   if (name == "zsre") return EvalSuite::kZsre;
   if (name == "auto") {
-    return data::detect_request_format(requests) == data::RequestFormat::kZsre ? EvalSuite::kZsre
-                                                                              : EvalSuite::kCounterFact;
+    if (format == data::RequestFormat::kAuto) format = data::detect_request_format(requests);
+    return format == data::RequestFormat::kZsre ? EvalSuite::kZsre : EvalSuite::kCounterFact;
   }
   throw InputError("--format", "", "'" + name + "' is not one of counterfact, zsre, auto");
 }
@@ -44,7 +45,8 @@ Command eval_command() {
         ("model", po::value<std::string>()->required(), "HF model folder (config.json, safetensors, tokenizer.json)")
         ("requests", po::value<std::string>()->required(), "request file (CounterFact ROME/EasyEdit, zsRE, JSONL)")
         ("format", po::value<std::string>()->default_value("auto"),
-         "metric suite: counterfact, zsre, auto (zsre for a zsRE file, else counterfact)")
+         "metric suite: counterfact, zsre, auto (zsre for a zsRE file, else counterfact; the file's own format is "
+         "--request-format)")
         ("limit", po::value<int64_t>()->default_value(0), "evaluate the first N requests (0: all)")
         ("batch-size", po::value<int64_t>()->default_value(16), "continuations per forward pass")
         ("no-fluency", on_off(), "CounterFact: skip the generations for fluency (the slow part)")
@@ -52,16 +54,15 @@ Command eval_command() {
         ("seed", po::value<uint64_t>()->default_value(0), "CounterFact: sampling seed for the generations")
         ("recall", on_off(), "also report recall of the requests' true facts (every answer token the argmax)")
         ("tasks", po::value<std::string>(), "also score a multiple-choice JSONL ({prompt, choices, label})");
-    d.add(e).add(request_error_options()).add(grid_options()).add(device_options()).add(output_options());
+    d.add(e).add(request_options()).add(grid_options()).add(device_options()).add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     sharding::ProcessGrid grid(rt.world(), grid_spec(vm));
     const std::string folder = vm["model"].as<std::string>();
     const std::string file = vm["requests"].as<std::string>();
-    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), file);
-    data::RequestFileOptions ro;
-    ro.read = request_read_options(vm);
+    data::RequestFileOptions ro = request_file_options(vm);
     ro.read.limit = count_option(vm, "limit");
+    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), ro.format, file);
     const data::ReadResult read = data::read_requests(file, ro);
     report_skipped(read, grid.world().rank() == 0);
     if (read.requests.empty()) throw InputError(file, "", "no usable requests");

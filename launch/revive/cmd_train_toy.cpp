@@ -27,12 +27,17 @@ std::string help_number(double x) {
   return buf;
 }
 
+// Not ToyModelOptions' 2 (sized for the unit tests): a model `edit --preset
+// toy` can edit without --layers.
+constexpr int64_t kCliToyLayers = 4;
+
 po::options_description train_toy_options() {
   const train::ToyModelOptions m;
   const train::ToyTrainOptions t;
   po::options_description d("Toy model and training");
   d.add_options()("hidden", po::value<int64_t>()->default_value(m.hidden_size), "hidden size")(
-      "layers", po::value<int64_t>()->default_value(m.num_layers), "decoder layers")(
+      "layers", po::value<int64_t>()->default_value(kCliToyLayers),
+      "decoder layers (4, as the demo: the toy preset edits layers 1-2)")(
       "heads", po::value<int64_t>()->default_value(m.num_heads), "attention heads")(
       "intermediate", po::value<int64_t>()->default_value(m.intermediate_size), "MLP intermediate size")(
       "train-seed", po::value<uint64_t>(), "seed of the weights and data order (default: --seed)")(

@@ -58,18 +58,21 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
   return o;
 }
 
-po::options_description request_error_options() {
+po::options_description request_options() {
   po::options_description d("Request files");
   d.add_options()
+      ("request-format", po::value<std::string>()->default_value("auto"),
+       "format of the request files: auto (detected per file), counterfact, counterfact-easyedit, zsre, jsonl")
       ("on-error", po::value<std::string>()->default_value("reject"),
        "a malformed request record: reject (an error naming its file, index and field) or skip (each one reported)");
   return d;
 }
 
-data::ReadOptions request_read_options(const po::variables_map& vm) {
-  data::ReadOptions o;
+data::RequestFileOptions request_file_options(const po::variables_map& vm) {
+  data::RequestFileOptions o;
+  o.format = data::parse_request_format(vm["request-format"].as<std::string>(), "--request-format");
   const std::string v = vm["on-error"].as<std::string>();
-  if (v == "skip") o.on_error = data::OnError::kSkip;
+  if (v == "skip") o.read.on_error = data::OnError::kSkip;
   else if (v != "reject") throw InputError("--on-error", "", "'" + v + "' is not reject or skip");
   return o;
 }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "lib/data/read_options.h"
+#include "lib/data/request_files.h"
 #include "lib/model/model_loader.h"
 #include "sharding/comm/comm_runtime.h"
 #include "sharding/process_grid.h"
@@ -28,10 +28,12 @@ model::LoadOptions load_options(const po::variables_map& vm, const sharding::Com
 // --json, --config
 po::options_description output_options();
 
+// --request-format: the request files' format (auto: detected per file).
 // --on-error reject|skip: what a malformed request record does. Skipped records
 // are printed (stderr) with their file, index and field.
-po::options_description request_error_options();
-data::ReadOptions request_read_options(const po::variables_map& vm);
+po::options_description request_options();
+// Both as read options; the caller adds its limit (read.limit).
+data::RequestFileOptions request_file_options(const po::variables_map& vm);
 void report_skipped(const data::ReadResult& read, bool leader);
 
 // An on/off option: `--name` on the command line, `name = true|false` (or

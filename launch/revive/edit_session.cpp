@@ -1,5 +1,7 @@
 #include "launch/revive/edit_session.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -163,13 +165,20 @@ std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::ba
   if (leader()) fs::create_directories(cache_dir);
   grid.world().barrier();
   for (const std::string& name : names) {
-    const std::string tag = o.energy > 0 ? "tau" + std::to_string(o.energy) : "k" + std::to_string(o.rsvd.rank);
+    // The shortest text that reads back as the same double: tau 0.50910252 and
+    // 0.50910254 must not share a file.
+    const std::string tag = o.energy > 0 ? "tau" + nlohmann::json(o.energy).dump() : "k" + std::to_string(o.rsvd.rank);
     const std::string file =
         (fs::path(cache_dir) / ("basis-" + name + "-" + tag + "-" + fingerprint + ".safetensors")).string();
     const sharding::ShardedTensor& w = model->linear_weight(name);
     std::unique_ptr<spectral::ProtectedBasis> b;
     if (fs::exists(file)) {
       b = std::make_unique<spectral::ProtectedBasis>(spectral::ProtectedBasis::load(file, w, name));
+      // The name says the settings; the file must too (a copied or hand-renamed file).
+      if (b->tau() != std::max(o.energy, 0.0)) {  // tau 0: a fixed-k basis
+        throw InputError(file, "__metadata__.tau",
+                         "made with tau " + nlohmann::json(b->tau()).dump() + "; this run asks for " + tag);
+      }
       say("basis of " + name + ": k = " + std::to_string(b->k()) + " (cached: " + file + ")");
     } else {
       const auto t0 = std::chrono::steady_clock::now();

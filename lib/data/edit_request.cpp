@@ -4,8 +4,61 @@
 
 namespace revive::data {
 
+namespace {
+
+// Decodes the UTF-8 character at `pos` and moves past it; -1 for a malformed or
+// overlong sequence (an overlong space must not pass for a space).
+int32_t next_code_point(const std::string& text, std::size_t& pos) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(pos);
+  int len = 0;
+  int32_t cp = 0;
+  if (lead < 0x80) {
+    len = 1;
+    cp = lead;
+  } else if ((lead & 0xE0) == 0xC0) {
+    len = 2;
+    cp = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    len = 3;
+    cp = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    len = 4;
+    cp = lead & 0x07;
+  } else {
+    return -1;
+  }
+  if (pos + len > text.size()) return -1;
+  for (int i = 1; i < len; ++i) {
+    if ((byte(pos + i) & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (byte(pos + i) & 0x3F);
+  }
+  constexpr int32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinOfLength[len]) return -1;
+  pos += len;
+  return cp;
+}
+
+// Unicode White_Space, plus the zero-width space and the BOM / zero-width
+// no-break space: a target made of them is still nothing to a tokenizer.
+bool is_blank_code_point(int32_t cp) {
+  switch (cp) {
+    case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x3000: case 0xFEFF:
+      return true;
+    default:
+      return cp >= 0x2000 && cp <= 0x200B;
+  }
+}
+
+}  // namespace
+
 bool is_blank(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
+  for (std::size_t pos = 0; pos < text.size();) {
+    if (!is_blank_code_point(next_code_point(text, pos))) return false;
+  }
+  return true;
 }
 
 std::size_t count_slots(const std::string& text) {

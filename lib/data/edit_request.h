@@ -74,7 +74,9 @@ struct TemplateResult {
 };
 TemplateResult template_from_filled(const std::string& prompt, const std::string& subject);
 
-// True when `text` is empty or only ASCII whitespace.
+// True when `text` is empty or only whitespace: ASCII and Unicode White_Space
+// (U+00A0, U+2003, U+3000, ...), plus U+200B and U+FEFF, which render as
+// nothing. `text` is UTF-8; a malformed byte is not blank.
 bool is_blank(const std::string& text);
 
 }  // namespace revive::data

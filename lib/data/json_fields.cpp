@@ -1,7 +1,9 @@
 #include "lib/data/json_fields.h"
 
+#include <limits>
 
 #include "sharding/checkpoint/file_tree.h"
+#include "sharding/checkpoint/strict_json.h"
 #include "sharding/errors.h"
 
 namespace revive::data {
@@ -74,16 +76,19 @@ std::optional<int64_t> optional_int_field(const json& object, const std::string&
     throw RecordError{join_path(path, key),
                       std::string("expected an integer, found ") + it->type_name()};
   }
+  // nlohmann stores a non-negative integer as uint64; get<int64_t> would wrap it.
+  if (it->is_number_unsigned() &&
+      it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    throw RecordError{join_path(path, key), std::to_string(it->get<uint64_t>()) +
+                                                " does not fit in a 64-bit signed integer"};
+  }
   return it->get<int64_t>();
 }
 
 json load_json_file(const std::string& file) {
-  const std::string text = sharding::read_text_file(file);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(file, "", std::string("not valid JSON: ") + e.what());
-  }
+  sharding::StrictJson parsed = sharding::parse_json_strict(sharding::read_text_file(file));
+  if (!parsed.ok()) throw InputError(file, parsed.error_path, parsed.error);
+  return std::move(parsed.value);
 }
 
 const json& require_record_list(const json& doc, const std::string& file) {

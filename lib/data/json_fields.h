@@ -30,14 +30,16 @@ std::optional<std::string> optional_string_field(const nlohmann::json& object,
 // A list of strings; absent or null gives an empty list when `optional`.
 std::vector<std::string> string_list_field(const nlohmann::json& object, const std::string& key,
                                            bool optional, const std::string& path = "");
-// An integer (not a float, not a string); absent or null: nullopt.
+// An integer (not a float, not a string) that fits in int64; absent or null: nullopt.
 std::optional<int64_t> optional_int_field(const nlohmann::json& object, const std::string& key,
                                           const std::string& path = "");
 
 // Joins a path and a key: join_path("requested_rewrite", "subject").
 std::string join_path(const std::string& path, const std::string& key);
 
-// Parses a whole JSON file; an unreadable file or bad JSON is an InputError.
+// Parses a whole JSON file; an unreadable file, bad JSON (a number too large
+// for a double included) or a duplicate key is an InputError naming the file
+// and, for a duplicate, its JSON path ("[3].requested_rewrite.subject").
 nlohmann::json load_json_file(const std::string& file);
 // The file's top level must be a list of records.
 const nlohmann::json& require_record_list(const nlohmann::json& doc, const std::string& file);

@@ -1,9 +1,11 @@
 #pragma once
 // One entry point for every request file format, for the CLI and the runner.
-// kAuto picks the format from the file: a ".jsonl" name is REVIVE's JSONL;
-// otherwise the first record of the JSON list decides (a "requested_rewrite"
-// key: ROME CounterFact; "src" and "alt": zsRE; "prompt" and "ground_truth":
-// EasyEdit CounterFact). An empty list reads as no requests.
+// kAuto picks the format from the file: a ".jsonl" name, or a text that is no
+// single JSON document (or is one object) but whose first non-blank line is a
+// JSON object, is REVIVE's JSONL; otherwise the first record of the JSON list
+// that tells decides (a "requested_rewrite" key: ROME CounterFact; "prompt" and
+// "ground_truth", or "target_new": EasyEdit CounterFact; "src" and "alt":
+// zsRE). An empty list reads as no requests.
 #include <string>
 
 #include "lib/data/read_options.h"
@@ -15,7 +17,7 @@ enum class RequestFormat { kAuto, kCounterFactRome, kCounterFactEasyEdit, kZsre,
 
 // Names used on the command line: auto, counterfact, counterfact-easyedit, zsre, jsonl.
 // An unknown name is an InputError naming `option` (the CLI's flag).
-RequestFormat parse_request_format(const std::string& name, const std::string& option = "--format");
+RequestFormat parse_request_format(const std::string& name, const std::string& option = "--request-format");
 std::string to_string(RequestFormat format);
 
 // The concrete format of `file` (never kAuto); InputError when it cannot tell.

@@ -5,6 +5,8 @@
 
 #include "lib/data/atomic_file.h"
 #include "lib/data/json_fields.h"
+#include "sharding/checkpoint/file_tree.h"
+#include "sharding/checkpoint/strict_json.h"
 #include "sharding/errors.h"
 
 namespace revive::data {
@@ -61,6 +63,7 @@ nlohmann::ordered_json to_json(const EditRequest& r) {
 }  // namespace
 
 ReadResult read_requests_jsonl(const std::string& file, const ReadOptions& options) {
+  sharding::require_regular_file(file);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot open file");
   RecordSink sink(file, options);
@@ -70,13 +73,11 @@ ReadResult read_requests_jsonl(const std::string& file, const ReadOptions& optio
     if (is_blank(line)) continue;
     EditRequest request;
     try {
-      json record;
-      try {
-        record = json::parse(line);
-      } catch (const json::parse_error& e) {
-        throw RecordError{"<record>", std::string("not valid JSON: ") + e.what()};
+      const sharding::StrictJson record = sharding::parse_json_strict(line);
+      if (!record.ok()) {
+        throw RecordError{record.error_path.empty() ? "<record>" : record.error_path, record.error};
       }
-      request = parse_jsonl_record(record);
+      request = parse_jsonl_record(record.value);
     } catch (const RecordError& e) {
       sink.fail(index, e.field, e.what);
       continue;

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include "lib/edit/linear_solve.h"
 #include "sharding/errors.h"
 
@@ -21,6 +23,11 @@ at::Tensor null_space_projector(const at::Tensor& second_moment, double threshol
 
 AlphaEditEditor::AlphaEditEditor(AlphaEditOptions opts) : opts_(opts) {
   if (!(opts_.l2 > 0.0)) throw Error("AlphaEdit: L2 must be > 0, got " + std::to_string(opts_.l2));
+  // NaN or <= 0 leaves no null space: every update would be zero and the run "succeed".
+  if (!(opts_.nullspace_threshold > 0.0) || !std::isfinite(opts_.nullspace_threshold)) {
+    throw Error("AlphaEdit: the null-space threshold must be a finite number > 0, got " +
+                std::to_string(opts_.nullspace_threshold));
+  }
 }
 
 void AlphaEditEditor::set_statistics(const std::string& layer, const at::Tensor& second_moment) {

@@ -34,6 +34,10 @@ FactToken parse_fact_token(const std::string& name) {
   throw InputError("fact_token", "", "'" + name + "' is not subject_last or last");
 }
 
+const char* fact_token_name(FactToken fact_token) {
+  return fact_token == FactToken::kLast ? "last" : "subject_last";
+}
+
 SubjectPrompt encode_subject_prompt(const model::Tokenizer& tokenizer, const data::EditRequest& request) {
   return encode_subject_prompt(tokenizer, data::kSubjectSlot, request.prompt_template, request.subject);
 }

@@ -23,6 +23,7 @@ namespace revive::edit {
 // predicted position rather than at the subject, e.g. tiny toy models).
 enum class FactToken { kSubjectLast, kLast };
 FactToken parse_fact_token(const std::string& name);  // "subject_last" | "last"
+const char* fact_token_name(FactToken fact_token);    // parse_fact_token's inverse
 
 struct SubjectPrompt {
   std::string text;              // the filled prompt

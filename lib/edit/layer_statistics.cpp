@@ -10,6 +10,7 @@
 #include "lib/model/hooks.h"
 #include "lib/model/tokenizer.h"
 #include "lib/model/transformer.h"
+#include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
@@ -45,6 +46,10 @@ std::map<std::string, std::string> stats_metadata(const StatisticsOptions& o, co
           {"documents", std::to_string(documents)}};
 }
 
+int64_t input_features(model::Transformer& model, const std::string& module) {
+  return model.linear_weight(module).spec().global_shape.at(1);  // W = [out, in]
+}
+
 int64_t stats_meta_int(const sharding::SafetensorsFile& f, const std::string& field) {
   const auto it = f.metadata().find(field);
   if (it == f.metadata().end()) throw InputError(f.path(), "__metadata__." + field, "missing");
@@ -53,6 +58,16 @@ int64_t stats_meta_int(const sharding::SafetensorsFile& f, const std::string& fi
   } catch (const std::exception&) {
     throw InputError(f.path(), "__metadata__." + field, "not an integer: '" + it->second + "'");
   }
+}
+
+// A cached or resumed statistic that cannot be this module's (another shape,
+// NaN/Inf) is refused naming its file, before any editor sees it.
+void check_cached_moment(const at::Tensor& t, int64_t d_in, const std::string& file, const std::string& tensor) {
+  if (t.dim() != 2 || t.size(0) != d_in || t.size(1) != d_in) {
+    throw InputError(file, tensor, "shape " + c10::str(t.sizes()) + ", but the module has " + std::to_string(d_in) +
+                                       " input features");
+  }
+  if (!at::isfinite(t).all().item<bool>()) throw InputError(file, tensor, "holds NaN/Inf entries");
 }
 
 }  // namespace
@@ -88,6 +103,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
         sharding::SafetensorsFile f(file);
         LayerStatistics s;
         s.second_moment = f.read("second_moment", at::kFloat);
+        check_cached_moment(s.second_moment, input_features(model, modules[i]), file, "second_moment");
         s.tokens = stats_meta_int(f, "tokens");
         s.documents = stats_meta_int(f, "documents");
         s.from_cache = true;
@@ -111,11 +127,17 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
                                                    std::to_string(model.tp().rank()) + ".safetensors"))
                        .string();
   }
+  // Each rank owns its partial file; a killed earlier run may have left a
+  // half-written copy of it.
+  if (cached) sharding::remove_stale_temporaries(partial_file);
   std::vector<at::Tensor> sums(modules.size());
   int64_t tokens = 0, docs_done = 0;
   if (cached && fs::exists(partial_file)) {
     sharding::SafetensorsFile f(partial_file);
-    for (size_t i = 0; i < modules.size(); ++i) sums[i] = f.read("sum." + modules[i], at::kDouble);
+    for (size_t i = 0; i < modules.size(); ++i) {
+      sums[i] = f.read("sum." + modules[i], at::kDouble);
+      check_cached_moment(sums[i], input_features(model, modules[i]), partial_file, "sum." + modules[i]);
+    }
     tokens = stats_meta_int(f, "tokens");
     docs_done = stats_meta_int(f, "documents");
   }
@@ -196,6 +218,10 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
     s = s.cpu();  // the statistics are kept on the host
     LayerStatistics st;
     st.second_moment = (s / static_cast<double>(total_tokens)).to(at::kFloat);
+    // Never cached: a NaN/Inf statistic would poison every later run.
+    if (!at::isfinite(st.second_moment).all().item<bool>()) {
+      throw Error("layer statistics of " + modules[i] + " hold NaN/Inf (the model's activations overflow in float32?)");
+    }
     st.tokens = total_tokens;
     st.documents = total_docs;
     if (cached) {

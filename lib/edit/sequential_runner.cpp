@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -72,6 +73,63 @@ std::string runner_progress_line(const json& rec, int64_t total) {
   return line.str();
 }
 
+// Sums over the batches since the last metrics record. Checkpoints need not
+// fall on records, so each one saves the window: a resumed run's next record
+// then averages the same batches as the uninterrupted run's.
+struct MetricsWindow {
+  double efficacy = 0, value_loss = 0, value_prob = 0;
+  int64_t batches = 0, requests = 0, passes = 0, converged = 0, given_up = 0, groups = 0;
+  json seconds = {{"values", 0.0}, {"keys", 0.0},  {"solve", 0.0},   {"filter", 0.0},
+                  {"write", 0.0},  {"record", 0.0}, {"efficacy", 0.0}};
+
+  void add_seconds(const char* phase, double s) { seconds[phase] = seconds[phase].get<double>() + s; }
+
+  void add(const BatchReport& rep, double batch_efficacy) {
+    efficacy += batch_efficacy;
+    ++batches;
+    passes += rep.passes;
+    groups += static_cast<int64_t>(rep.cluster_sizes.size());
+    converged += rep.converged;
+    given_up += rep.given_up;
+    for (size_t i = 0; i < rep.values.final_loss.size(); ++i) {
+      value_loss += rep.values.final_loss[i];
+      value_prob += rep.values.target_prob[i];
+      ++requests;
+    }
+    add_seconds("values", rep.seconds_values);
+    add_seconds("record", rep.seconds_record);
+    add_seconds("keys", rep.seconds_first_keys);
+    for (const LayerEditReport& lr : rep.layers) {
+      add_seconds("keys", lr.seconds_keys);
+      add_seconds("solve", lr.seconds_solve);
+      add_seconds("filter", lr.seconds_filter);
+      add_seconds("write", lr.seconds_write);
+    }
+  }
+
+  json to_json() const {
+    return {{"efficacy", efficacy}, {"value_loss", value_loss}, {"value_prob", value_prob}, {"batches", batches},
+            {"requests", requests}, {"passes", passes},         {"converged", converged},   {"given_up", given_up},
+            {"groups", groups},     {"seconds", seconds}};
+  }
+
+  // Throws json::exception for a missing or mistyped field.
+  static MetricsWindow from_json(const json& j) {
+    MetricsWindow w;
+    w.efficacy = j.at("efficacy").get<double>();
+    w.value_loss = j.at("value_loss").get<double>();
+    w.value_prob = j.at("value_prob").get<double>();
+    w.batches = j.at("batches").get<int64_t>();
+    w.requests = j.at("requests").get<int64_t>();
+    w.passes = j.at("passes").get<int64_t>();
+    w.converged = j.at("converged").get<int64_t>();
+    w.given_up = j.at("given_up").get<int64_t>();
+    w.groups = j.at("groups").get<int64_t>();
+    for (auto& [phase, v] : w.seconds.items()) v = j.at("seconds").at(phase).get<double>();
+    return w;
+  }
+};
+
 // The checkpoint name held by <root>/latest, or "" when there is none.
 std::string runner_latest_checkpoint(const fs::path& root) {
   const fs::path pointer = root / "latest";
@@ -80,7 +138,33 @@ std::string runner_latest_checkpoint(const fs::path& root) {
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
   // Written atomically, so an empty pointer is damage, not "no checkpoint yet".
   if (name.empty()) throw InputError(pointer.string(), "", "empty: it should name the latest checkpoint folder");
+  // Checkpoint folders are named edits-N; anything else (a NUL byte, a path) is damage.
+  if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    std::string shown;
+    for (unsigned char c : name.substr(0, 64)) shown += std::isprint(c) ? static_cast<char>(c) : '?';
+    throw InputError(pointer.string(), "", "holds '" + shown + "', not the name of a checkpoint folder (edits-N)");
+  }
   return name;
+}
+
+// The checkpoint a run in `root` continues from: <root>/latest's, or "" when
+// there is none. Without the pointer, a complete checkpoint folder (its
+// state.json is written last) means the pointer was lost, not that the run is
+// new: starting afresh would overwrite its metrics, so that is refused.
+std::string runner_checkpoint_to_resume(const fs::path& root) {
+  const std::string latest = runner_latest_checkpoint(root);
+  if (!latest.empty() || !fs::is_directory(root)) return latest;
+  std::vector<std::string> complete;
+  for (const fs::directory_entry& e : fs::directory_iterator(root)) {
+    if (e.is_directory() && fs::exists(e.path() / "state.json")) complete.push_back(e.path().filename().string());
+  }
+  if (complete.empty()) return "";
+  std::sort(complete.begin(), complete.end());
+  std::string names;
+  for (const std::string& c : complete) names += (names.empty() ? "" : ", ") + c;
+  throw InputError((root / "latest").string(), "",
+                   "missing, but the folder holds the checkpoint(s) " + names +
+                       ": write the name of the one to resume into it, or remove them to start afresh");
 }
 
 }  // namespace
@@ -109,7 +193,7 @@ SequentialRunner::SequentialRunner(BatchEditor& editor, RunnerOptions options)
 void SequentialRunner::check_run_folder(const RunnerOptions& options) {
   if (options.resume || options.out_dir.empty()) return;
   const fs::path root = fs::path(options.out_dir) / "checkpoints";
-  if (fs::exists(root / "latest")) {
+  if (!runner_checkpoint_to_resume(root).empty()) {
     throw InputError(root.string(), "", "holds a checkpoint of an earlier run: resume it, or write this run to another folder");
   }
 }
@@ -177,7 +261,7 @@ json SequentialRunner::layer_metrics(const BatchReport& report) {
   return out;
 }
 
-void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double seconds,
+void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double seconds, const json& window,
                                         const std::vector<data::EditRequest>& requests) {
   model::Transformer& m = editor_.model();
   sharding::Communicator& tp = m.tp();
@@ -208,6 +292,7 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double s
       st["requests_fingerprint"] = requests_fingerprint(requests, edits);
       st["run_config"] = options_.run_config;
       st["seconds"] = seconds;
+      st["metrics_window"] = window;
       sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
       // The pointer moves only now that every file of the checkpoint is in place.
       const std::string previous = runner_latest_checkpoint(root);
@@ -222,7 +307,7 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double s
 SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vector<data::EditRequest>& requests,
                                                                 int64_t total) {
   const fs::path root = fs::path(options_.out_dir) / "checkpoints";
-  const std::string name = runner_latest_checkpoint(root);
+  const std::string name = runner_checkpoint_to_resume(root);
   Restored restored;
   if (name.empty()) return restored;
   const fs::path dir = root / name;
@@ -291,6 +376,14 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
   }
   restored.edits = edits;
   restored.seconds = st.contains("seconds") ? field("seconds", double{}) : 0.0;
+  if (st.contains("metrics_window")) {
+    restored.window = st.at("metrics_window");
+    try {
+      MetricsWindow::from_json(restored.window);
+    } catch (const json::exception& e) {
+      throw InputError(state_file, "metrics_window", std::string("malformed: ") + e.what());
+    }
+  }
   const std::string r = std::to_string(m.tp().rank());
   {
     sharding::SafetensorsFile wf((dir / ("weights.tp" + r + ".safetensors")).string());
@@ -314,16 +407,23 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
   const fs::path metrics = fs::path(options_.out_dir) / "metrics.jsonl";
   if (leader && fs::exists(metrics)) {
     std::ifstream in(metrics);
-    std::string line, kept;
-    while (std::getline(in, line)) {
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    while (!lines.empty() && lines.back().empty()) lines.pop_back();
+    std::string kept;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      json j;
       try {
-        const json j = json::parse(line);
-        if (j.value("edits", int64_t{0}) <= edits) {
-          kept += line + "\n";
-          restored.last_record = j;
-        }
-      } catch (const json::exception&) {
-        // a torn last line from a crash: dropped
+        j = json::parse(lines[i]);
+      } catch (const json::exception& e) {
+        if (i + 1 == lines.size()) break;  // a torn last line from a crash: dropped
+        // Rewriting the file would lose the record: leave it for the user to mend.
+        throw InputError(metrics.string(), "line " + std::to_string(i + 1),
+                         std::string("not valid JSON (only a torn last line is dropped on resume): ") + e.what());
+      }
+      if (j.value("edits", int64_t{0}) <= edits) {
+        kept += lines[i] + "\n";
+        restored.last_record = j;
       }
     }
     sharding::write_file_atomic(metrics.string(), kept);
@@ -348,8 +448,10 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   const fs::path metrics_path = fs::path(options_.out_dir) / "metrics.jsonl";
   if (!options_.out_dir.empty() && leader) fs::create_directories(options_.out_dir);
   double seconds_before = 0;  // editing time of the run before a resume
+  MetricsWindow win;
   if (options_.resume) {
     const Restored restored = restore_checkpoint(requests, total);
+    if (!restored.window.is_null()) win = MetricsWindow::from_json(restored.window);
     summary.resumed_from = restored.edits;
     seconds_before = restored.seconds;
     summary.last_record = restored.last_record;
@@ -371,11 +473,6 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   int64_t done = summary.resumed_from;
   int64_t batches = done / options_.batch_size;
   std::string last_checkpoint = summary.resumed_from > 0 ? "edits-" + std::to_string(summary.resumed_from) : "none";
-  // Window sums since the last record.
-  double win_eff = 0, win_loss = 0, win_prob = 0;
-  int64_t win_batches = 0, win_requests = 0, win_passes = 0, win_converged = 0, win_given_up = 0, win_groups = 0;
-  json win_t = {{"values", 0.0}, {"keys", 0.0}, {"solve", 0.0}, {"filter", 0.0}, {"write", 0.0}, {"record", 0.0},
-                {"efficacy", 0.0}};
   auto append_record = [&](const json& rec) {
     if (leader && !options_.out_dir.empty()) {
       std::ofstream out(metrics_path, std::ios::app);
@@ -409,30 +506,11 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     }
     const auto te = std::chrono::steady_clock::now();
     const double eff = efficacy(m, tok, batch);
-    win_t["efficacy"] = win_t["efficacy"].get<double>() + runner_seconds_since(te);
+    win.add_seconds("efficacy", runner_seconds_since(te));
     const int64_t before = done;
     done = end;
     ++batches;
-    win_eff += eff;
-    ++win_batches;
-    win_passes += rep.passes;
-    win_groups += static_cast<int64_t>(rep.cluster_sizes.size());
-    win_converged += rep.converged;
-    win_given_up += rep.given_up;
-    for (size_t i = 0; i < rep.values.final_loss.size(); ++i) {
-      win_loss += rep.values.final_loss[i];
-      win_prob += rep.values.target_prob[i];
-      ++win_requests;
-    }
-    win_t["values"] = win_t["values"].get<double>() + rep.seconds_values;
-    win_t["record"] = win_t["record"].get<double>() + rep.seconds_record;
-    win_t["keys"] = win_t["keys"].get<double>() + rep.seconds_first_keys;
-    for (const LayerEditReport& lr : rep.layers) {
-      win_t["keys"] = win_t["keys"].get<double>() + lr.seconds_keys;
-      win_t["solve"] = win_t["solve"].get<double>() + lr.seconds_solve;
-      win_t["filter"] = win_t["filter"].get<double>() + lr.seconds_filter;
-      win_t["write"] = win_t["write"].get<double>() + lr.seconds_write;
-    }
+    win.add(rep, eff);
 
     if (options_.metrics_every == 0 || runner_crossed(before, done, options_.metrics_every) || done == total) {
       json rec;
@@ -440,32 +518,30 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       rec["batch"] = batches;
       rec["seconds"] = seconds_before + runner_seconds_since(t0);
       rec["batch_efficacy"] = eff;
-      rec["batch_efficacy_window"] = win_eff / static_cast<double>(win_batches);
-      rec["value_loss"] = win_requests > 0 ? win_loss / static_cast<double>(win_requests) : 0.0;
-      rec["value_prob"] = win_requests > 0 ? win_prob / static_cast<double>(win_requests) : 0.0;
+      rec["batch_efficacy_window"] = win.efficacy / static_cast<double>(win.batches);
+      rec["value_loss"] = win.requests > 0 ? win.value_loss / static_cast<double>(win.requests) : 0.0;
+      rec["value_prob"] = win.requests > 0 ? win.value_prob / static_cast<double>(win.requests) : 0.0;
       rec["layers"] = layer_metrics(rep);
-      rec["passes_per_batch"] = static_cast<double>(win_passes) / static_cast<double>(win_batches);
+      rec["passes_per_batch"] = static_cast<double>(win.passes) / static_cast<double>(win.batches);
       if (editor_.plan().clustering.clusters > 1) {
-        rec["groups_per_batch"] = static_cast<double>(win_groups) / static_cast<double>(win_batches);
+        rec["groups_per_batch"] = static_cast<double>(win.groups) / static_cast<double>(win.batches);
       }
-      if (editor_.plan().iterations.enabled) rec["iterative"] = {{"converged", win_converged}, {"given_up", win_given_up}};
+      if (editor_.plan().iterations.enabled) rec["iterative"] = {{"converged", win.converged}, {"given_up", win.given_up}};
       if (evaluator_) {
         const auto tv = std::chrono::steady_clock::now();
         const std::vector<data::EditRequest> edited(requests.begin(), requests.begin() + done);
         rec["eval"] = evaluator_(done, edited);
-        win_t["eval"] = runner_seconds_since(tv);
+        win.seconds["eval"] = runner_seconds_since(tv);
       }
-      rec["timings"] = win_t;
+      rec["timings"] = win.seconds;
       const sharding::ProcessMemory mem = sharding::process_memory();
       rec["memory"] = {{"rss_mib", mem.rss_mib}, {"peak_rss_mib", mem.peak_rss_mib}};
       append_record(rec);
       say(runner_progress_line(rec, total));
-      win_eff = win_loss = win_prob = 0;
-      win_batches = win_requests = win_passes = win_converged = win_given_up = win_groups = 0;
-      for (auto& [k, v] : win_t.items()) v = 0.0;
+      win = MetricsWindow{};
     }
     if (runner_crossed(before, done, options_.checkpoint_every) || (options_.checkpoint_every > 0 && done == total)) {
-      write_checkpoint(done, batches, seconds_before + runner_seconds_since(t0), requests);
+      write_checkpoint(done, batches, seconds_before + runner_seconds_since(t0), win.to_json(), requests);
       last_checkpoint = "edits-" + std::to_string(done);
       say("checkpoint " + (fs::path(options_.out_dir) / "checkpoints" / last_checkpoint).string());
     }

@@ -98,9 +98,11 @@ class SequentialRunner {
     int64_t edits = 0;
     double seconds = 0;        // editing time of the run up to the checkpoint
     nlohmann::json last_record = nlohmann::json::object();  // its last kept metrics record
+    nlohmann::json window;     // sums since that record (null: none saved, an older checkpoint)
   };
   Restored restore_checkpoint(const std::vector<data::EditRequest>& requests, int64_t total);
-  void write_checkpoint(int64_t edits, int64_t batches, double seconds, const std::vector<data::EditRequest>& requests);
+  void write_checkpoint(int64_t edits, int64_t batches, double seconds, const nlohmann::json& window,
+                        const std::vector<data::EditRequest>& requests);
   nlohmann::json layer_metrics(const BatchReport& report);
 
   BatchEditor& editor_;

@@ -3,6 +3,7 @@
 #include "lib/model/config.h"
 #include "lib/model/weight_source.h"
 #include "sharding/checkpoint/safetensors.h"
+#include "sharding/layout/param_layout.h"
 #include "sharding/errors.h"
 
 namespace revive::model {
@@ -10,16 +11,15 @@ namespace revive::model {
 std::unique_ptr<Transformer> load_model(const std::string& folder, sharding::Communicator& tp,
                                         const LoadOptions& opts) {
   ModelConfig config = load_config(folder);
-  CheckpointWeightSource weights(folder, model_dims(config), opts.dtype, opts.device);
+  const sharding::ModelDims dims = model_dims(config);
+  CheckpointWeightSource weights(folder, dims, opts.dtype, opts.device);
   // Blocks past the config's count would be dropped without a word.
-  const std::string extra = std::to_string(config.num_layers) + ".";
   for (const std::string& name : weights.reader().names()) {
-    for (const char* blocks : {"model.layers.", "transformer.h.", "h."}) {
-      if (name.rfind(std::string(blocks) + extra, 0) == 0) {
-        const char* field = config.family == Family::kGpt2 ? "n_layer" : "num_hidden_layers";
-        throw InputError(folder + "/config.json", field,
-                         std::to_string(config.num_layers) + " blocks, but the checkpoint holds '" + name + "'");
-      }
+    const std::optional<int64_t> block = sharding::block_index(name, dims.arch);
+    if (block && *block >= config.num_layers) {
+      const char* field = config.family == Family::kGpt2 ? "n_layer" : "num_hidden_layers";
+      throw InputError(folder + "/config.json", field,
+                       std::to_string(config.num_layers) + " blocks, but the checkpoint holds '" + name + "'");
     }
   }
   return std::make_unique<Transformer>(std::move(config), weights, tp);

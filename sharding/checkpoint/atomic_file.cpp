@@ -16,6 +16,9 @@ namespace revive::sharding {
 namespace fs = std::filesystem;
 
 namespace {
+// The hidden temporary-name prefix of `target`'s writers (mkstemp adds six characters).
+std::string temp_prefix(const fs::path& target) { return "." + target.filename().string() + ".tmp-"; }
+
 [[noreturn]] void throw_io_error(const std::string& what, const std::string& path) {
   throw Error(what + " " + path + ": " + std::strerror(errno));
 }
@@ -25,7 +28,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const fs::path target(path_);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   // A hidden name in the same folder; mkstemp makes it unique per writer.
-  std::string templ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string templ = (dir / (temp_prefix(target) + "XXXXXX")).string();
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   fd_ = ::mkstemp(buf.data());
@@ -71,6 +74,17 @@ void AtomicFile::commit() {
   const int rc = ::fsync(dfd);
   ::close(dfd);
   if (rc != 0) throw_io_error("cannot fsync folder", dir);
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string prefix = temp_prefix(target);
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0) fs::remove(e.path(), ec);
+  }
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

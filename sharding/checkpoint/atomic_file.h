@@ -26,6 +26,10 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// Removes the temporary files an AtomicFile of `path` leaves when its process
+// is killed before commit(). Only for a path no other process writes now.
+void remove_stale_temporaries(const std::string& path);
+
 // Writes `text` to `path` atomically.
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -29,11 +30,27 @@ ContentHash& ContentHash::number(uint64_t v) {
   return bytes(b, 8);
 }
 
-std::string ContentHash::hex() const {
+uint64_t data_checksum(const void* data, size_t size) {
+  constexpr uint64_t kPrime = 0x100000001b3ull;
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t h = 0xcbf29ce484222325ull ^ static_cast<uint64_t>(size);
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * kPrime;
+  }
+  for (; i < size; ++i) h = (h ^ p[i]) * kPrime;
+  return h ^ (h >> 29);  // fold high bits down: a multiply carries only upward
+}
+
+std::string hex64(uint64_t v) {
   char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h_));
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
   return buf;
 }
+
+std::string ContentHash::hex() const { return hex64(h_); }
 
 void hash_files(ContentHash& h, const std::vector<std::string>& paths) {
   constexpr uint64_t kWhole = 8ull << 20, kEdge = 4ull << 20, kBlock = 64ull << 10;

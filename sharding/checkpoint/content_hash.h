@@ -24,6 +24,15 @@ class ContentHash {
   uint64_t h_ = 0xcbf29ce484222325ull;
 };
 
+// 16 lower-case hex digits.
+std::string hex64(uint64_t v);
+
+// A fast integrity checksum of a buffer (8-byte words through FNV-1a's
+// multiply, then the tail bytes; seeded with the size). Each step is a
+// bijection of the state, so any single changed word always changes it. It
+// catches a damaged file, not an adversary, and is no cache key.
+uint64_t data_checksum(const void* data, size_t size);
+
 // Adds each file's name (without directory), size and sampled content. Throws
 // revive::InputError naming the file when it cannot be read.
 void hash_files(ContentHash& h, const std::vector<std::string>& paths);

@@ -10,7 +10,13 @@
 // convert to the requested dtype. Offsets and shapes are trusted only after
 // validation, so a hostile file yields an InputError, never a wild read.
 // Writer: atomic (temp file in the same folder, fsync, rename, fsync folder),
-// `__metadata__` (always with "format": "pt", which HF's loaders require).
+// `__metadata__` (always with "format": "pt", which HF's loaders require, and
+// "revive_checksums": a JSON object of each tensor's data_checksum() as 16 hex
+// digits). A whole-tensor read() verifies the tensor against its checksum
+// when the file records one, so a damaged checkpoint, statistics cache or
+// basis cache is an InputError naming the file and tensor, never silently
+// used. Slices are not verified (they see part of the bytes); files written
+// elsewhere carry no checksums and read as before.
 #include <ATen/core/Tensor.h>
 
 #include <map>
@@ -80,6 +86,10 @@ class CheckpointReader {
 };
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// The __metadata__ key of the writer's checksums (reserved: metadata passed
+// to the writers must not use it).
+inline constexpr const char* kChecksumsMetadataKey = "revive_checksums";
 
 // Writes one file atomically. Tensors are stored in their own dtype.
 void write_safetensors(const std::string& path, const NamedTensors& tensors,

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
+#include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/checkpoint/safetensors_header.h"
 #include "sharding/errors.h"
@@ -23,6 +26,7 @@ struct SafetensorsFile::Impl {
   int64_t size = 0;
   SafetensorsHeader header;
   std::unordered_map<std::string, size_t> index;  // name -> header.tensors position
+  std::unordered_map<std::string, uint64_t> checksums;  // the writer's, when it recorded them
 
   ~Impl() {
     if (map) ::munmap(const_cast<uint8_t*>(map), static_cast<size_t>(size));
@@ -93,6 +97,19 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_uniq
   uint8_t empty[1] = {0};
   impl_->header = parse_safetensors_header(impl_->map ? impl_->map : empty, impl_->size, path);
   for (size_t i = 0; i < impl_->header.tensors.size(); ++i) impl_->index.emplace(impl_->header.tensors[i].name, i);
+  const auto sums = impl_->header.metadata.find(kChecksumsMetadataKey);
+  if (sums != impl_->header.metadata.end()) {
+    const std::string field = std::string("__metadata__.") + kChecksumsMetadataKey;
+    const nlohmann::json j = nlohmann::json::parse(sums->second, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) throw InputError(path, field, "expected a JSON object of tensor checksums");
+    for (const auto& [name, v] : j.items()) {
+      const std::string hex = v.is_string() ? v.get<std::string>() : "";
+      if (hex.size() != 16 || hex.find_first_not_of("0123456789abcdef") != std::string::npos || !contains(name)) {
+        throw InputError(path, field + "." + name, "expected 16 hex digits of a tensor in the file, got " + v.dump());
+      }
+      impl_->checksums[name] = std::stoull(hex, nullptr, 16);
+    }
+  }
 }
 
 SafetensorsFile::~SafetensorsFile() = default;
@@ -112,6 +129,11 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 at::Tensor SafetensorsFile::read(const std::string& name, at::ScalarType dtype) const {
   const TensorInfo& ti = info(name);
   const uint8_t* src = impl_->map + impl_->header.data_offset + ti.data_begin;
+  const auto sum = impl_->checksums.find(name);
+  if (sum != impl_->checksums.end() &&
+      data_checksum(src, static_cast<size_t>(ti.data_end - ti.data_begin)) != sum->second) {
+    throw InputError(impl_->path, name, "its bytes differ from the checksum written with the file: the file is damaged");
+  }
   const int64_t extent = ti.shape.empty() ? 1 : ti.shape[0];
   return copy_slice(src, ti, 0, 0, extent).to(dtype);
 }

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <set>
 
 #include "sharding/checkpoint/safetensors_dtype.h"
+#include "sharding/checkpoint/strict_json.h"
 #include "sharding/errors.h"
 
 namespace revive::sharding {
@@ -20,32 +20,13 @@ using nlohmann::json;
 // deeper is garbage and is refused before it costs memory.
 constexpr int kMaxDepth = 16;
 
-// Parses the JSON text, also detecting duplicate keys (nlohmann keeps the last
-// one silently, which would let two entries claim one name).
-json parse_json_strict(const char* begin, const char* end, const std::string& path) {
-  std::vector<std::set<std::string>> keys;
-  std::string duplicate;
-  bool too_deep = false;
-  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth > kMaxDepth) too_deep = true;
-    switch (event) {
-      case json::parse_event_t::object_start: keys.emplace_back(); break;
-      case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
-      case json::parse_event_t::key:
-        if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second &&
-            duplicate.empty()) {
-          duplicate = parsed.get<std::string>();
-        }
-        break;
-      default: break;
-    }
-    return !too_deep;
-  };
-  json j = json::parse(begin, end, callback, /*allow_exceptions=*/false);
-  if (too_deep) throw InputError(path, "header", "JSON nested deeper than " + std::to_string(kMaxDepth));
-  if (j.is_discarded()) throw InputError(path, "header", "not well-formed JSON");
-  if (!duplicate.empty()) throw InputError(path, duplicate, "duplicate key in the header");
-  return j;
+// Duplicate keys are refused too: two entries must not claim one name.
+json parse_header_json(const char* begin, const char* end, const std::string& path) {
+  StrictJson parsed = parse_json_strict(std::string_view(begin, static_cast<std::size_t>(end - begin)), kMaxDepth);
+  if (!parsed.ok()) {
+    throw InputError(path, parsed.error_path.empty() ? "header" : parsed.error_path, parsed.error);
+  }
+  return std::move(parsed.value);
 }
 
 // A JSON value as a non-negative int64, or an InputError.
@@ -136,7 +117,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, int64_t size, c
   header.data_size = size - header.data_offset;
 
   const char* text = reinterpret_cast<const char*>(bytes + 8);
-  const json j = parse_json_strict(text, text + n, path);
+  const json j = parse_header_json(text, text + n, path);
   if (!j.is_object()) throw InputError(path, "header", "expected a JSON object, got " + std::string(j.type_name()));
 
   for (const auto& [key, value] : j.items()) {

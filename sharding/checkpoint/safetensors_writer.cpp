@@ -10,6 +10,7 @@
 
 #include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/checkpoint_files.h"
+#include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/checkpoint/safetensors_dtype.h"
 #include "sharding/errors.h"
@@ -34,11 +35,15 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta[kFormatKey] = kFormatPt;
-  for (const auto& [k, v] : metadata) meta[k] = v;
-  header["__metadata__"] = meta;
+  header["__metadata__"] = nullptr;  // first, as HF writes it; filled once the checksums are known
+  for (const auto& [k, v] : metadata) {
+    if (k == kChecksumsMetadataKey) throw Error("write_safetensors " + path + ": metadata key '" + k + "' is reserved");
+    meta[k] = v;
+  }
 
   std::vector<at::Tensor> data;
   data.reserve(tensors.size());
+  nlohmann::ordered_json checksums = nlohmann::ordered_json::object();
   std::set<std::string> seen;
   int64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
@@ -51,8 +56,11 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
                     {"shape", t.sizes().vec()},
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
+    checksums[name] = hex64(data_checksum(t.data_ptr(), static_cast<size_t>(bytes)));
     data.push_back(std::move(t));
   }
+  meta[kChecksumsMetadataKey] = checksums.dump();
+  header["__metadata__"] = meta;
 
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');

@@ -24,6 +24,11 @@ bool split_layer(const std::string& name, const std::string& prefix, int64_t* la
   return true;
 }
 
+// GPT2LMHeadModel saves "transformer.h.0...", a bare GPT2Model "h.0...".
+std::string gpt2_unprefixed(const std::string& name) {
+  return name_starts_with(name, "transformer.") ? name.substr(12) : name;
+}
+
 ParamLayout make_layout(Layout layout, std::vector<int64_t> stored, int64_t granule = 1, std::string granule_name = {},
                  bool transpose = false, int64_t parts = 1) {
   ParamLayout p;
@@ -74,8 +79,7 @@ std::optional<ParamLayout> llama_layout(const std::string& name, const ModelDims
 std::optional<ParamLayout> gpt2_layout(const std::string& full, const ModelDims& d, std::string* why) {
   const int64_t E = d.hidden_size, I = d.intermediate_size, hd = d.head_dim;
   if (full == "lm_head.weight") return make_layout(Layout::kVocab, {d.vocab_size, E});
-  // GPT2LMHeadModel saves "transformer.h.0...", a bare GPT2Model "h.0...".
-  const std::string name = name_starts_with(full, "transformer.") ? full.substr(12) : full;
+  const std::string name = gpt2_unprefixed(full);
   if (name == "wte.weight") return make_layout(Layout::kVocab, {d.vocab_size, E});
   if (name == "wpe.weight") return make_layout(Layout::kReplicated, {d.max_positions, E});
   if (name == "ln_f.weight" || name == "ln_f.bias") return make_layout(Layout::kReplicated, {E});
@@ -132,6 +136,15 @@ std::optional<ParamLayout> find_param_layout(const std::string& name, const Mode
   auto out = dims.arch == Arch::kGpt2 ? gpt2_layout(name, dims, &reason) : llama_layout(name, dims, &reason);
   if (!out && why) *why = reason;
   return out;
+}
+
+std::optional<int64_t> block_index(const std::string& name, Arch arch) {
+  int64_t layer = 0;
+  std::string rest;
+  const bool in_block = arch == Arch::kGpt2 ? split_layer(gpt2_unprefixed(name), "h.", &layer, &rest)
+                                            : split_layer(name, "model.layers.", &layer, &rest);
+  if (!in_block) return std::nullopt;
+  return layer;
 }
 
 ParamLayout param_layout(const std::string& name, const ModelDims& dims) {

@@ -57,6 +57,12 @@ std::optional<ParamLayout> find_param_layout(const std::string& name, const Mode
 // As find_param_layout, throwing revive::Error for an unknown name.
 ParamLayout param_layout(const std::string& name, const ModelDims& dims);
 
+// The decoder block a checkpoint tensor belongs to in `arch`'s naming
+// ("model.layers.N." / "transformer.h.N." or "h.N."), or nullopt for a tensor
+// outside the blocks. Unlike find_param_layout it ignores num_layers, so a
+// loader can tell a checkpoint holding more blocks than its config declares.
+std::optional<int64_t> block_index(const std::string& name, Arch arch);
+
 // Entries some checkpoints carry that are buffers, not parameters (rotary
 // inv_freq, GPT-2's attn.bias / attn.masked_bias causal masks): skip them.
 bool is_non_parameter_buffer(const std::string& name);

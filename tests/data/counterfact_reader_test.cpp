@@ -266,6 +266,78 @@ TEST(CounterFactReaders, WholeFileErrorsAlwaysThrow) {
   EXPECT_THROW(read_counterfact_easyedit(obj, skip), InputError);
 }
 
+// Whole-file problems name the file even in skip mode: a number too large for a
+// double (nlohmann's out_of_range, not a parse_error), a duplicate key (with
+// its path), a folder.
+TEST(CounterFactReaders, OverflowDuplicateKeysAndFoldersNameTheFile) {
+  const std::string dir = revive::testing::temp_dir("cf-strict");
+  ReadOptions skip;
+  skip.on_error = OnError::kSkip;
+  const auto expect_file_error = [&](const std::string& file, const std::string& field, const std::string& what) {
+    try {
+      read_counterfact_rome(file, skip);
+      ADD_FAILURE() << file << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), file);
+      EXPECT_EQ(e.field(), field);
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  const std::string rewrite =
+      R"("requested_rewrite": {"prompt": "{} plays the", "subject": "A",
+          "target_new": {"str": "piano"}, "target_true": {"str": "guitar"}})";
+  expect_file_error(write_text(dir, "float.json", "[{\"case_id\": 1e400, " + rewrite + "}]"), "", "number overflow");
+  expect_file_error(write_text(dir, "int.json", "[{\"case_id\": 1" + std::string(400, '0') + ", " + rewrite + "}]"),
+                    "", "number overflow");
+  expect_file_error(write_text(dir, "dup.json",
+                               "[{" + rewrite + R"(}, {"requested_rewrite": {"prompt": "{} is", "subject": "A",
+                                   "subject": "B", "target_new": {"str": "x"}, "target_true": {"str": "y"}}}])"),
+                    "[1].requested_rewrite.subject", "duplicate key");
+  expect_file_error(dir, "", "is a directory");
+}
+
+// A case_id past INT64_MAX is refused rather than wrapped to a negative id.
+TEST(CounterFactReaders, CaseIdMustFitInt64) {
+  const std::string dir = revive::testing::temp_dir("cf-case-id");
+  const auto rome = [](const std::string& id) {
+    return R"({"case_id": )" + id + R"(, "requested_rewrite": {"prompt": "{} plays the", "subject": "A",
+              "target_new": {"str": "piano"}, "target_true": {"str": "guitar"}}})";
+  };
+  for (const std::string id : {"18446744073709551615", "9223372036854775808"}) {
+    const std::string file = write_text(dir, "rome.json", "[" + rome("1") + ",\n" + rome(id) + "]");
+    expect_rejected([&](const ReadOptions& o) { return read_counterfact_rome(file, o); }, file, 1, "case_id");
+    try {
+      read_counterfact_rome(file);
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("does not fit in a 64-bit signed integer"), std::string::npos) << e.what();
+    }
+  }
+  const std::string max = write_text(dir, "max.json", "[" + rome("9223372036854775807") + "]");
+  EXPECT_EQ(read_counterfact_rome(max).requests.at(0).case_id, INT64_MAX);
+  const std::string min = write_text(dir, "min.json", "[" + rome("-9223372036854775808") + "]");
+  EXPECT_EQ(read_counterfact_rome(min).requests.at(0).case_id, INT64_MIN);
+
+  const std::string easy = write_text(dir, "easy.json", R"([{"case_id": 18446744073709551615,
+      "prompt": "The home language of X is", "subject": "X", "target_new": "English", "ground_truth": "French"}])");
+  expect_rejected([&](const ReadOptions& o) { return read_counterfact_easyedit(easy, o); }, easy, 0, "case_id");
+}
+
+// Targets made only of Unicode spaces render as nothing and are refused.
+TEST(CounterFactReaders, UnicodeSpaceTargetsAreBlank) {
+  const std::string dir = revive::testing::temp_dir("cf-blank");
+  const std::string rome = write_text(dir, "rome.json", R"([{"requested_rewrite": {"prompt": "{} plays the",
+      "subject": "A", "target_new": {"str": "\u00a0"}, "target_true": {"str": "guitar"}}}])");
+  expect_rejected([&](const ReadOptions& o) { return read_counterfact_rome(rome, o); }, rome, 0,
+                  "requested_rewrite.target_new.str");
+  const std::string subject = write_text(dir, "subject.json", R"([{"requested_rewrite": {"prompt": "{} plays the",
+      "subject": "\u3000", "target_new": {"str": "piano"}, "target_true": {"str": "guitar"}}}])");
+  expect_rejected([&](const ReadOptions& o) { return read_counterfact_rome(subject, o); }, subject, 0,
+                  "requested_rewrite.subject");
+  const std::string easy = write_text(dir, "easy.json", R"([{"prompt": "The home language of X is", "subject": "X",
+      "target_new": "\u2003\u200b", "ground_truth": "French"}])");
+  expect_rejected([&](const ReadOptions& o) { return read_counterfact_easyedit(easy, o); }, easy, 0, "target_new");
+}
+
 TEST(CounterFactRome, WriteThenReadRoundTrips) {
   REVIVE_REQUIRE_DATA(dir, "counterfact_rome_samples");
   const ReadResult most = read_counterfact_rome(dir + "/most_orthogonal.json");

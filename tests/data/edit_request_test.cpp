@@ -85,6 +85,32 @@ TEST(EditRequest, ValidateNamesTheBrokenField) {
   }
 }
 
+// Targets and subjects that render as nothing must not pass validation.
+TEST(EditRequest, UnicodeWhitespaceIsBlank) {
+  for (const char* blank : {"", " \t\r\n\f\v", "\u0085", "\u00a0", "\u1680", "\u2000", "\u2003", "\u200a",
+                            "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff",
+                            " \u00a0\u3000\t\u2003"}) {
+    EXPECT_TRUE(is_blank(blank)) << blank;
+  }
+  // Invalid UTF-8 (a lone continuation byte, a truncated or an overlong
+  // sequence spelling U+00A0 or a space) is not blank.
+  for (const char* text : {"x", "\u00a0x", "\u00e9", "\xa0", "\xc2", "\xe3\x80", "\xc0\xa0", "\xc1\x80",
+                           "\xe0\x82\xa0", "\xf0\x80\x80\xa0", "\xff", "\u200c"}) {
+    EXPECT_FALSE(is_blank(text)) << text;
+  }
+  EditRequest r = good_request();
+  r.target_new = "\u00a0";
+  ASSERT_TRUE(validate(r).has_value());
+  EXPECT_EQ(validate(r)->field, "target_new");
+  r = good_request();
+  r.subject = "\u3000\u2003";
+  ASSERT_TRUE(validate(r).has_value());
+  EXPECT_EQ(validate(r)->field, "subject");
+  r = good_request();
+  r.target_new = "\u00a0violin";
+  EXPECT_FALSE(validate(r).has_value());
+}
+
 TEST(EditRequest, TemplateFromFilledUsesTheLastOccurrence) {
   const TemplateResult t = template_from_filled("Paris is in France, said Paris", "Paris");
   ASSERT_FALSE(t.problem.has_value());

@@ -128,6 +128,67 @@ TEST(RequestJsonl, MalformedLinesNameTheLineAndField) {
   }
 }
 
+// Problems nlohmann throws other than parse errors (a number too large for a
+// double), duplicate keys, a case_id past int64 and targets of Unicode spaces
+// are each one bad line: skip mode keeps the rest of the file.
+TEST(RequestJsonl, EachBadLineIsOneRecordError) {
+  const std::string dir = revive::testing::temp_dir("jsonl-strict");
+  const std::string ok = R"({"prompt_template": "{} is", "subject": "A", "target_new": "x"})";
+  const std::string digits400 = "1" + std::string(399, '0');
+  struct Case {
+    std::string line, field, what;
+  };
+  const std::vector<Case> cases = {
+      {R"({"prompt_template": "{} is", "subject": "A", "target_new": "x", "case_id": 1e400})", "<record>",
+       "number overflow"},
+      {R"({"prompt_template": "{} is", "subject": "A", "target_new": "x", "case_id": )" + digits400 + "}",
+       "<record>", "number overflow"},
+      {R"({"prompt_template": "{} is", "subject": "A", "subject": "B", "target_new": "x"})", "subject",
+       "duplicate key"},
+      {R"({"prompt_template": "{} is", "subject": "A", "target_new": "x", "case_id": 18446744073709551615})",
+       "case_id", "does not fit in a 64-bit signed integer"},
+      {R"({"prompt_template": "{} is", "subject": "A", "target_new": "x", "case_id": 9223372036854775808})",
+       "case_id", "does not fit in a 64-bit signed integer"},
+      {R"({"prompt_template": "{} is", "subject": "A", "target_new": "\u3000"})", "target_new", "blank"},
+      {R"({"prompt_template": "{} is", "subject": "\u00a0", "target_new": "x"})", "subject", "blank"},
+  };
+  std::string all = ok + "\n";
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string file = write_text(dir, "c" + std::to_string(i) + ".jsonl", ok + "\n" + cases[i].line + "\n");
+    try {
+      read_requests_jsonl(file);
+      ADD_FAILURE() << "case " << i << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), file);
+      EXPECT_EQ(e.field(), "[1]." + cases[i].field) << e.what();
+      EXPECT_NE(std::string(e.what()).find(cases[i].what), std::string::npos) << e.what();
+    }
+    all += cases[i].line + "\n";
+  }
+  all += R"({"prompt_template": "{} was", "subject": "B", "target_new": "y", "case_id": 9223372036854775807})";
+  ReadOptions skip;
+  skip.on_error = OnError::kSkip;
+  const ReadResult r = read_requests_jsonl(write_text(dir, "all.jsonl", all), skip);
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[1].case_id, INT64_MAX);
+  ASSERT_EQ(r.skipped.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(r.skipped[i].field, cases[i].field);
+}
+
+// A folder is refused, as read_text_file refuses it, not read as an empty file.
+TEST(RequestJsonl, AFolderIsNotAFile) {
+  const std::string dir = revive::testing::temp_dir("jsonl-dir");
+  ReadOptions skip;
+  skip.on_error = OnError::kSkip;
+  try {
+    read_requests_jsonl(dir, skip);
+    FAIL() << "a folder was read";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), dir);
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
 TEST(RequestJsonl, UnencodableStringNamesTheRequest) {
   auto requests = sample_requests();
   requests[1].subject = "bad \xff byte";

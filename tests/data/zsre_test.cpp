@@ -125,6 +125,9 @@ TEST(Zsre, MalformedRecords) {
       {R"({"subject": "S", "src": "What is S?", "alt": " ", "answers": ["a"]})", "alt"},
       {R"({"src": "What is S?", "alt": "b", "answers": ["a"]})", "subject"},
       {R"({"subject": "S", "src": "What is S?", "alt": "b", "answers": ["a"], "loc": ""})", "loc"},
+      {R"({"subject": "S", "src": "What is S?", "alt": "\u3000", "answers": ["a"]})", "alt"},
+      {R"({"subject": "S", "src": "What is S?", "alt": "b", "answers": ["a"], "rephrase": "\u00a0\u2003"})",
+       "rephrase"},
   };
   std::string all = "[" + ok;
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -144,6 +147,23 @@ TEST(Zsre, MalformedRecords) {
   ASSERT_EQ(r.requests.size(), 1u);
   ASSERT_EQ(r.skipped.size(), cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(r.skipped[i].field, cases[i].field);
+}
+
+// A duplicate key is a whole-file error naming its path, not a silent "last one wins".
+TEST(Zsre, DuplicateKeyNamesItsPath) {
+  const std::string dir = revive::testing::temp_dir("zsre-dup");
+  const std::string file = write_text(dir, "dup.json", R"([{"subject": "S", "src": "What is S?", "alt": "b",
+      "answers": ["a"]}, {"subject": "S", "src": "What is S?", "alt": "b", "alt": "c", "answers": ["a"]}])");
+  ZsreOptions opts;
+  opts.read.on_error = OnError::kSkip;
+  try {
+    read_zsre(file, opts);
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), file);
+    EXPECT_EQ(e.field(), "[1].alt");
+    EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <map>
 
 #include "lib/edit/context_templates.h"
 #include "lib/edit/edit_keys.h"
@@ -16,7 +18,9 @@
 #include "lib/model/batching.h"
 #include "lib/model/hooks.h"
 #include "lib/model/prompt_tokens.h"
+#include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/errors.h"
 #include "tests/edit/stories_edit_fixture.h"
 #include "tests/edit/story_world.h"
 #include "tests/support/fixtures.h"
@@ -305,6 +309,22 @@ TEST(EditPipeline, LayerStatisticsEqualDirectSecondMomentAndAreCachedAndResumabl
   EXPECT_EQ(resumed_batches, 1);  // 12 documents in batches of 5: 2 done before, 1 left
   EXPECT_EQ(resumed.at(modules[1]).tokens, tokens);
   EXPECT_LT(pipeline_rel(resumed.at(modules[1]).second_moment, sum / static_cast<double>(tokens)), 1e-5);
+
+  // A cached statistic that cannot be the module's is refused naming its file.
+  const std::string file = resumed.at(modules[0]).cache_file;
+  const std::map<std::string, std::string> meta = {{"tokens", "1"}, {"documents", "1"}};
+  at::Tensor nan = at::eye(172, at::kFloat);
+  nan[3][5] = std::numeric_limits<float>::quiet_NaN();
+  for (const at::Tensor& bad : {at::eye(4, at::kFloat), nan}) {
+    sharding::write_safetensors(file, {{"second_moment", bad}}, meta);
+    try {
+      compute_layer_statistics(*m, tok, modules, o, dp);
+      ADD_FAILURE() << "a cached " << bad.sizes() << " statistic was used";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+      EXPECT_EQ(e.field(), "second_moment");
+    }
+  }
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ TEST(EditPresets, ToyEditsAtThePromptsLastToken) {
   EXPECT_EQ(t.values().lr, 4.0);
   EXPECT_FALSE(t.published);
   EXPECT_THROW(parse_fact_token("first"), InputError);
+  for (FactToken f : {FactToken::kSubjectLast, FactToken::kLast}) EXPECT_EQ(parse_fact_token(fact_token_name(f)), f);
 }
 
 TEST(EditPresets, LookupIgnoresCaseAndSeparators) {

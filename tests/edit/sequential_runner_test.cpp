@@ -26,6 +26,7 @@
 #include "sharding/comm/local_communicator.h"
 #include "tests/edit/stories_edit_fixture.h"
 #include "tests/edit/story_world.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::edit {
@@ -40,6 +41,20 @@ class PoisonFilter : public UpdateFilter {
     dw.view({-1})[0] = std::numeric_limits<float>::quiet_NaN();
     return WeightUpdate::dense(u.layer(), dw);
   }
+};
+
+// Passes the first `clean` updates, then poisons (a run interrupted later).
+class PoisonAfter : public UpdateFilter {
+ public:
+  explicit PoisonAfter(int clean) : clean_(clean) {}
+  std::string name() const override { return "poison-after"; }
+  WeightUpdate apply(const WeightUpdate& u, const sharding::ShardedTensor& w) const override {
+    return calls_++ < clean_ ? u : PoisonFilter().apply(u, w);
+  }
+
+ private:
+  int clean_;
+  mutable int calls_ = 0;
 };
 
 constexpr int64_t kMechanicsSteps = 25;  // MEMIT's published v* steps
@@ -460,6 +475,82 @@ TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
   std::vector<int64_t> edits;
   while (std::getline(in, line)) edits.push_back(nlohmann::json::parse(line).at("edits").get<int64_t>());
   EXPECT_EQ(edits, (std::vector<int64_t>{10, 20, 30}));
+}
+
+// A checkpoint between metrics records saves the record's window, so the
+// resumed run's next record averages the same batches as the uninterrupted
+// run's. A run folder whose 'latest' pointer is gone, or whose metrics file is
+// damaged before its last line, is refused rather than overwritten.
+TEST(SequentialRunner, AResumeBetweenRecordsAveragesTheSameBatches) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  const auto requests = testing::story_world_requests();
+  auto options = [](const std::string& out, bool resume) {
+    RunnerOptions ro;
+    ro.batch_size = 10;
+    ro.num_edits = 30;
+    ro.checkpoint_every = 10;
+    ro.metrics_every = 30;  // one record, at 30; checkpoints at 10 and 20
+    ro.out_dir = out;
+    ro.resume = resume;
+    return ro;
+  };
+  StoriesRun a(folder, corpus);
+  auto ea = a.make_editor("memit");
+  BatchEditor bea(*a.model, a.tok, *ea, a.plan(kMechanicsSteps));
+  const RunSummary straight = SequentialRunner(bea, options(revive::testing::temp_dir("window-straight"), false)).run(requests);
+  // Interrupted: batch 2 is rejected, after the checkpoint at 10 edits.
+  const std::string out = revive::testing::temp_dir("window-resume");
+  {
+    StoriesRun b(folder, corpus);
+    auto eb = b.make_editor("memit");
+    BatchEditor beb(*b.model, b.tok, *eb, b.plan(kMechanicsSteps));
+    FilterPipeline poison;
+    poison.add(std::make_shared<PoisonAfter>(1));
+    beb.set_filters(b.names[1], poison);
+    EXPECT_THROW(SequentialRunner(beb, options(out, false)).run(requests), Error);
+  }
+  StoriesRun c(folder, corpus);
+  auto ec = c.make_editor("memit");
+  BatchEditor bec(*c.model, c.tok, *ec, c.plan(kMechanicsSteps));
+  const RunSummary resumed = SequentialRunner(bec, options(out, true)).run(requests);
+  ASSERT_EQ(resumed.resumed_from, 10);
+  ASSERT_EQ(straight.records.size(), 1u);
+  ASSERT_EQ(resumed.records.size(), 1u);
+  for (const char* key : {"batch_efficacy_window", "value_loss", "value_prob", "passes_per_batch"}) {
+    EXPECT_NEAR(resumed.records[0].at(key).get<double>(), straight.records[0].at(key).get<double>(), 1e-6) << key;
+  }
+
+  const std::string metrics = out + "/metrics.jsonl";
+  const std::string kept = revive::testing::read_text(metrics);
+  std::ofstream(metrics, std::ios::binary) << "{torn\n" + kept;
+  try {
+    SequentialRunner(bec, options(out, true)).run(requests);
+    ADD_FAILURE() << "a damaged metrics line was dropped";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "line 1") << e.what();
+  }
+  EXPECT_EQ(revive::testing::read_text(metrics), "{torn\n" + kept);  // left for the user to mend
+  std::ofstream(metrics, std::ios::binary) << kept;
+
+  std::filesystem::remove(out + "/checkpoints/latest");
+  for (bool resume : {true, false}) {
+    try {
+      SequentialRunner(bec, options(out, resume)).run(requests);
+      ADD_FAILURE() << "a run folder without its 'latest' pointer was " << (resume ? "resumed afresh" : "overwritten");
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("edits-30"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(revive::testing::read_text(metrics), kept);
+  std::ofstream(out + "/checkpoints/latest", std::ios::binary) << std::string("edits-30\0x", 10);
+  try {
+    SequentialRunner(bec, options(out, true)).run(requests);
+    ADD_FAILURE() << "a damaged 'latest' pointer was followed";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'edits-30?x', not the name of a checkpoint folder"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

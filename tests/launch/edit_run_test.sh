@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$revive" toy-model --out "$work/toy" --subjects 20 --relations 2 --log-every 0 --json > "$work/toy.json"
+"$revive" toy-model --out "$work/toy" --subjects 20 --relations 2 --layers 2 --log-every 0 --json > "$work/toy.json"
 grep -q '"recall"' "$work/toy.json" || fail "toy-model printed no recall"
 model=$work/toy/model
 base=(--model "$model" --preset toy --layers 0 --cache-dir "$work/cache")
@@ -55,6 +55,7 @@ expect_error "run_config.filters" edit "${resume_at[@]}" --num-edits 30
 expect_error "run_config.filters" edit "${resume_at[@]}" --filter revive --tau 0.6 --num-edits 30
 expect_error "run_config.values" edit "${resume_at[@]}" --filter revive --kl-factor 0.5 --num-edits 30
 expect_error "holds a checkpoint" edit "${common[@]}" --filter revive --num-edits 30 --out "$work/resumed"
+expect_error "--out: cannot create" edit "${common[@]}" --num-edits 10 --out "$work/toy.json/run"
 # Resuming the finished run edits nothing and reports the run's last record.
 "$revive" edit "${resume_at[@]}" --filter revive --num-edits 30 --json > "$work/again.json"
 [ "$(python_free_eff "$work/again.json")" = "$(python_free_eff "$work/resumed.json")" ] \
@@ -141,11 +142,11 @@ grep -q -- "--device: cuda with tp 2 needs --backend nccl" "$work/ppl_tp2.err" \
 
 # A malformed request file is a clear error naming the file.
 printf '{"prompt_template": "no slot", "subject": "x", "target_new": "y"}\n' > "$work/bad.jsonl"
-expect_error "bad.jsonl" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" --format jsonl \
+expect_error "bad.jsonl" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" --request-format jsonl \
   --num-edits 1 --out "$work/bad"
 # --on-error skip reports each malformed record (here the file's only one, so nothing is left to edit).
 expect_error "skipped: .*bad.jsonl: record 0" edit "${base[@]}" "${stats[@]}" "${run[@]}" --requests "$work/bad.jsonl" \
-  --format jsonl --on-error skip --num-edits 1 --out "$work/bad"
+  --request-format jsonl --on-error skip --num-edits 1 --out "$work/bad"
 grep -q "no usable requests" "$work/err" || fail "skipping every record should leave no usable requests: $(cat "$work/err")"
 expect_error "--on-error: 'sk'" edit "${common[@]}" --on-error sk
 expect_error "--context-templates: must not be negative" edit "${common[@]}" --context-templates -1

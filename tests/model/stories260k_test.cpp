@@ -5,11 +5,15 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "lib/model/generation.h"
 #include "lib/model/log_probs.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/errors.h"
 #include "tests/model/stories_fixture.h"
 #include "tests/support/fixtures.h"
 
@@ -85,6 +89,28 @@ TEST(Stories260K, TopKSamplingIsSeededAndStaysInTopK) {
   for (size_t j = 0; j < a.size(); ++j) {
     const at::Tensor top = std::get<1>(logits[static_cast<int64_t>(prompt.size() + j) - 1].topk(5));
     EXPECT_TRUE((top == a[j]).any().item<bool>()) << "token " << j;
+  }
+}
+
+// A config.json declaring fewer blocks than the Llama checkpoint holds is
+// refused, naming the field (as Gpt2.ACheckpointWithMoreBlocksThanItsConfigIsRefused).
+TEST(Stories260K, ACheckpointWithMoreBlocksThanItsConfigIsRefused) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  nlohmann::json config = testing::read_json(folder + "/config.json");
+  const int64_t layers = config.at("num_hidden_layers").get<int64_t>();
+  ASSERT_GE(layers, 2);
+  config["num_hidden_layers"] = layers - 1;
+  const std::string dir = revive::testing::temp_dir("stories-blocks");
+  std::filesystem::create_symlink(std::filesystem::absolute(folder + "/model.safetensors"), dir + "/model.safetensors");
+  std::ofstream(dir + "/config.json") << config.dump();
+  sharding::LocalCommunicator tp("tp");
+  try {
+    load_model(dir, tp);
+    ADD_FAILURE() << "loaded " << layers - 1 << " of " << layers << " blocks";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("config.json: num_hidden_layers"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.layers." + std::to_string(layers - 1) + "."), std::string::npos) << what;
   }
 }
 

@@ -40,6 +40,26 @@ TEST(FileTree, MissingFileNamesThePathAndTheHint) {
   }
 }
 
+// A folder opens as an empty stream on Linux; it must not read as an empty file.
+TEST(FileTree, AFolderOrDeviceIsNotReadAsAFile) {
+  const std::string dir = testing::temp_dir("file-tree");
+  try {
+    read_text_file(dir);
+    ADD_FAILURE() << "a folder was read";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), dir);
+    EXPECT_EQ(e.field(), "");
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+  try {
+    read_text_file("/dev/null");
+    ADD_FAILURE() << "a device was read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(require_regular_file(dir + "/absent"));  // the open that follows reports it
+}
+
 TEST(FileTree, RemovesANestedTreeButNotWhatALinkPointsTo) {
   const std::string dir = testing::temp_dir("file-tree");
   const std::string keep = dir + "/keep.txt";

@@ -170,6 +170,20 @@ TEST(ParamLayoutTest, UnknownNamesAndLayersOutOfRange) {
   EXPECT_FALSE(is_non_parameter_buffer("transformer.h.0.attn.c_attn.bias"));
 }
 
+// The block a name belongs to, whatever the config's layer count (a loader
+// refuses checkpoints with blocks past it).
+TEST(ParamLayoutTest, BlockIndexReadsEachArchitecturesNaming) {
+  EXPECT_EQ(block_index("model.layers.7.mlp.up_proj.weight", Arch::kLlama), 7);
+  EXPECT_EQ(block_index("model.layers.12.self_attn.rotary_emb.inv_freq", Arch::kLlama), 12);
+  EXPECT_EQ(block_index("model.embed_tokens.weight", Arch::kLlama), std::nullopt);
+  EXPECT_EQ(block_index("model.layers.x.mlp.up_proj.weight", Arch::kLlama), std::nullopt);
+  EXPECT_EQ(block_index("h.3.attn.c_attn.weight", Arch::kLlama), std::nullopt);
+  EXPECT_EQ(block_index("transformer.h.3.attn.c_attn.weight", Arch::kGpt2), 3);
+  EXPECT_EQ(block_index("h.40.ln_1.bias", Arch::kGpt2), 40);
+  EXPECT_EQ(block_index("transformer.wte.weight", Arch::kGpt2), std::nullopt);
+  EXPECT_EQ(block_index("model.layers.0.mlp.up_proj.weight", Arch::kGpt2), std::nullopt);
+}
+
 TEST(ParamLayoutTest, ParameterNamesAllHaveLayouts) {
   ParamNameOptions qwen;
   qwen.attention_bias = true;
