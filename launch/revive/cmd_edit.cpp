@@ -218,9 +218,18 @@ Command edit_command() {
       plan.clustering.clusters = vm["request-clusters"].as<int64_t>();
       if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
     }
-    if (vm.count("mom2-update-weight")) s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
-    if (vm.count("nullspace-threshold")) s.preset.nullspace_threshold = vm["nullspace-threshold"].as<double>();
-    if (vm.count("alphaedit-l2")) s.preset.alphaedit_l2 = vm["alphaedit-l2"].as<double>();
+    if (vm.count("mom2-update-weight")) {
+      s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
+      const double l = s.preset.mom2_update_weight;
+      if (!(l >= 0) || !std::isfinite(l)) throw InputError("--mom2-update-weight", "", "must be a finite number >= 0");
+    }
+    // AlphaEdit's: NaN or <= 0 would leave no null space or no solve.
+    for (const auto& [option, into] : {std::pair<const char*, double*>{"nullspace-threshold", &s.preset.nullspace_threshold},
+                                       {"alphaedit-l2", &s.preset.alphaedit_l2}}) {
+      if (!vm.count(option)) continue;
+      *into = vm[option].as<double>();
+      if (!(*into > 0) || !std::isfinite(*into)) throw InputError(std::string("--") + option, "", "must be a finite number > 0");
+    }
     std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
     const auto stats = s.statistics(vm);
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);

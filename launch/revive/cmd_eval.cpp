@@ -22,14 +22,11 @@ namespace {
 
 enum class EvalSuite { kCounterFact, kZsre };
 
-// "auto": zsRE metrics for a zsRE file (as given by --request-format, else detected).
-EvalSuite eval_suite(const std::string& name, data::RequestFormat format, const std::string& requests) {
+// "auto": zsRE metrics for a zsRE file (`format`: the file's, never kAuto).
+EvalSuite eval_suite(const std::string& name, data::RequestFormat format) {
   if (name == "counterfact") return EvalSuite::kCounterFact;
   if (name == "zsre") return EvalSuite::kZsre;
-  if (name == "auto") {
-    if (format == data::RequestFormat::kAuto) format = data::detect_request_format(requests);
-    return format == data::RequestFormat::kZsre ? EvalSuite::kZsre : EvalSuite::kCounterFact;
-  }
+  if (name == "auto") return format == data::RequestFormat::kZsre ? EvalSuite::kZsre : EvalSuite::kCounterFact;
   throw InputError("--format", "", "'" + name + "' is not one of counterfact, zsre, auto");
 }
 
@@ -62,7 +59,9 @@ Command eval_command() {
     const std::string file = vm["requests"].as<std::string>();
     data::RequestFileOptions ro = request_file_options(vm);
     ro.read.limit = count_option(vm, "limit");
-    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), ro.format, file);
+    // Detected once, for the suite and the reader.
+    if (ro.format == data::RequestFormat::kAuto) ro.format = data::detect_request_format(file);
+    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), ro.format);
     const data::ReadResult read = data::read_requests(file, ro);
     report_skipped(read, grid.world().rank() == 0);
     if (read.requests.empty()) throw InputError(file, "", "no usable requests");

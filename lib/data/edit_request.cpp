@@ -1,47 +1,15 @@
 #include "lib/data/edit_request.h"
 
 #include "sharding/errors.h"
+#include "sharding/utf8.h"
 
 namespace revive::data {
 
 namespace {
 
-// Decodes the UTF-8 character at `pos` and moves past it; -1 for a malformed or
-// overlong sequence (an overlong space must not pass for a space).
-int32_t next_code_point(const std::string& text, std::size_t& pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(pos);
-  int len = 0;
-  int32_t cp = 0;
-  if (lead < 0x80) {
-    len = 1;
-    cp = lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    len = 2;
-    cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    len = 3;
-    cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    len = 4;
-    cp = lead & 0x07;
-  } else {
-    return -1;
-  }
-  if (pos + len > text.size()) return -1;
-  for (int i = 1; i < len; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) return -1;
-    cp = (cp << 6) | (byte(pos + i) & 0x3F);
-  }
-  constexpr int32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinOfLength[len]) return -1;
-  pos += len;
-  return cp;
-}
-
 // Unicode White_Space, plus the zero-width space and the BOM / zero-width
 // no-break space: a target made of them is still nothing to a tokenizer.
-bool is_blank_code_point(int32_t cp) {
+bool is_blank_code_point(char32_t cp) {
   switch (cp) {
     case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
     case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
@@ -55,8 +23,10 @@ bool is_blank_code_point(int32_t cp) {
 }  // namespace
 
 bool is_blank(const std::string& text) {
-  for (std::size_t pos = 0; pos < text.size();) {
-    if (!is_blank_code_point(next_code_point(text, pos))) return false;
+  for (std::size_t pos = 0, len = 0; pos < text.size(); pos += len) {
+    char32_t cp = 0;
+    // A malformed or overlong sequence is not a space (an overlong space must not pass for one).
+    if (!sharding::utf8_decode(text, pos, &cp, &len) || !is_blank_code_point(cp)) return false;
   }
   return true;
 }

@@ -28,8 +28,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// A JSONL file under another name is no single JSON document (or, with one
-// line, an object), but its first non-blank line alone is a JSON object.
+// A JSONL file of several lines under another name is no single JSON
+// document, but its first non-blank line alone is a JSON object.
 bool first_line_is_object(const std::string& text) {
   for (std::size_t begin = 0; begin < text.size();) {
     const std::size_t end = std::min(text.find('\n', begin), text.size());
@@ -45,7 +45,7 @@ bool first_line_is_object(const std::string& text) {
 std::optional<RequestFormat> format_of_record(const nlohmann::json& record) {
   if (!record.is_object()) return std::nullopt;
   if (record.contains("requested_rewrite")) return RequestFormat::kCounterFactRome;
-  if ((record.contains("prompt") && record.contains("ground_truth")) || record.contains("target_new")) {
+  if (record.contains("prompt") && (record.contains("ground_truth") || record.contains("target_new"))) {
     return RequestFormat::kCounterFactEasyEdit;
   }
   if (record.contains("src") && record.contains("alt")) return RequestFormat::kZsre;
@@ -73,7 +73,10 @@ RequestFormat detect_request_format(const std::string& file) {
   if (ends_with(file, ".jsonl")) return RequestFormat::kJsonl;
   const std::string text = sharding::read_text_file(file);
   const sharding::StrictJson doc = sharding::parse_json_strict(text);
-  if ((!doc.ok() || doc.value.is_object()) && first_line_is_object(text)) return RequestFormat::kJsonl;
+  // One object on one line is JSONL only with JSONL's own key: another lone
+  // object is a list format's record without its list, and says so below.
+  if (!doc.ok() && first_line_is_object(text)) return RequestFormat::kJsonl;
+  if (doc.ok() && doc.value.is_object() && doc.value.contains("prompt_template")) return RequestFormat::kJsonl;
   if (!doc.ok()) throw InputError(file, doc.error_path, doc.error);
   const nlohmann::json& records = require_record_list(doc.value, file);
   if (records.empty()) return RequestFormat::kCounterFactRome;
@@ -84,7 +87,7 @@ RequestFormat detect_request_format(const std::string& file) {
   }
   throw InputError(file, "",
                    "cannot tell the request format: no record has \"requested_rewrite\" (counterfact), "
-                   "\"prompt\" and \"ground_truth\" or \"target_new\" (counterfact-easyedit), or \"src\" "
+                   "\"prompt\" with \"ground_truth\" or \"target_new\" (counterfact-easyedit), or \"src\" "
                    "and \"alt\" (zsre); pass the format explicitly (--request-format)");
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 // One entry point for every request file format, for the CLI and the runner.
-// kAuto picks the format from the file: a ".jsonl" name, or a text that is no
-// single JSON document (or is one object) but whose first non-blank line is a
-// JSON object, is REVIVE's JSONL; otherwise the first record of the JSON list
-// that tells decides (a "requested_rewrite" key: ROME CounterFact; "prompt" and
-// "ground_truth", or "target_new": EasyEdit CounterFact; "src" and "alt":
+// kAuto picks the format from the file: a ".jsonl" name, a text that is no
+// single JSON document but whose first non-blank line is a JSON object, or one
+// object with JSONL's "prompt_template", is REVIVE's JSONL; otherwise the first record of the JSON list
+// that tells decides (a "requested_rewrite" key: ROME CounterFact; "prompt"
+// with "ground_truth" or "target_new": EasyEdit CounterFact; "src" and "alt":
 // zsRE). An empty list reads as no requests.
 #include <string>
 

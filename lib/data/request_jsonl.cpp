@@ -63,7 +63,7 @@ nlohmann::ordered_json to_json(const EditRequest& r) {
 }  // namespace
 
 ReadResult read_requests_jsonl(const std::string& file, const ReadOptions& options) {
-  sharding::require_regular_file(file);
+  sharding::refuse_directory(file);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "", "cannot open file");
   RecordSink sink(file, options);

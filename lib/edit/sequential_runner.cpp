@@ -113,19 +113,21 @@ struct MetricsWindow {
             {"groups", groups},     {"seconds", seconds}};
   }
 
-  // Throws json::exception for a missing or mistyped field.
+  // Throws json::exception for a missing or mistyped field. JSON writes a
+  // NaN/Inf sum (a diverged v* loss) as null, which reads back as NaN.
   static MetricsWindow from_json(const json& j) {
+    const auto sum = [](const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
     MetricsWindow w;
-    w.efficacy = j.at("efficacy").get<double>();
-    w.value_loss = j.at("value_loss").get<double>();
-    w.value_prob = j.at("value_prob").get<double>();
+    w.efficacy = sum(j.at("efficacy"));
+    w.value_loss = sum(j.at("value_loss"));
+    w.value_prob = sum(j.at("value_prob"));
     w.batches = j.at("batches").get<int64_t>();
     w.requests = j.at("requests").get<int64_t>();
     w.passes = j.at("passes").get<int64_t>();
     w.converged = j.at("converged").get<int64_t>();
     w.given_up = j.at("given_up").get<int64_t>();
     w.groups = j.at("groups").get<int64_t>();
-    for (auto& [phase, v] : w.seconds.items()) v = j.at("seconds").at(phase).get<double>();
+    for (auto& [phase, v] : w.seconds.items()) v = sum(j.at("seconds").at(phase));
     return w;
   }
 };
@@ -135,7 +137,8 @@ std::string runner_latest_checkpoint(const fs::path& root) {
   const fs::path pointer = root / "latest";
   if (!fs::exists(pointer)) return "";
   std::string name = sharding::read_text_file(pointer.string());
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  // Trailing whitespace of a hand-written pointer (CRLF, a tab) is not part of the name.
+  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
   // Written atomically, so an empty pointer is damage, not "no checkpoint yet".
   if (name.empty()) throw InputError(pointer.string(), "", "empty: it should name the latest checkpoint folder");
   // Checkpoint folders are named edits-N; anything else (a NUL byte, a path) is damage.

@@ -14,15 +14,15 @@
 
 namespace revive::sharding {
 
-void require_regular_file(const std::string& path, const std::string& hint) {
+void refuse_directory(const std::string& path, const std::string& hint) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
-  const std::string what = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
-  throw InputError(path, "", what + (hint.empty() ? std::string() : " " + hint));
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw InputError(path, "", "is a directory" + (hint.empty() ? std::string() : " " + hint));
+  }
 }
 
 std::string read_text_file(const std::string& path, const std::string& hint) {
-  require_regular_file(path, hint);
+  refuse_directory(path, hint);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError(path.empty() ? "(an empty path)" : path, "",

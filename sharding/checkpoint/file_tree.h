@@ -11,14 +11,14 @@ namespace revive::sharding {
 
 // The whole file as bytes. Missing or unreadable -> InputError(path, "", "cannot
 // open" + hint), so a caller can say what the file was supposed to be.
-// A folder or other non-regular file is refused as require_regular_file does.
+// A folder is refused as refuse_directory does.
 std::string read_text_file(const std::string& path, const std::string& hint = "");
 
-// Throws InputError(path, "", "is a directory" or "not a regular file") when
-// `path` exists but is not a regular file: a folder opens as an empty stream on
-// Linux, and would otherwise read as an empty file. A missing path passes (the
+// Throws InputError(path, "", "is a directory") for a folder: it opens as an
+// empty stream on Linux and would otherwise read as an empty file. Pipes and
+// devices pass (`--requests <(jq -c ...)`), and so does a missing path (the
 // open that follows reports it).
-void require_regular_file(const std::string& path, const std::string& hint = "");
+void refuse_directory(const std::string& path, const std::string& hint = "");
 
 // Removes `path` and everything below it (symlinks are removed, not followed).
 // A missing path is not an error; any other failure throws Error naming the path.

@@ -12,11 +12,11 @@
 // Writer: atomic (temp file in the same folder, fsync, rename, fsync folder),
 // `__metadata__` (always with "format": "pt", which HF's loaders require, and
 // "revive_checksums": a JSON object of each tensor's data_checksum() as 16 hex
-// digits). A whole-tensor read() verifies the tensor against its checksum
-// when the file records one, so a damaged checkpoint, statistics cache or
-// basis cache is an InputError naming the file and tensor, never silently
-// used. Slices are not verified (they see part of the bytes); files written
-// elsewhere carry no checksums and read as before.
+// digits). The first read of a tensor (whole or a slice) verifies all of its
+// bytes against the checksum when the file records one, so a damaged
+// checkpoint, statistics cache or basis cache is an InputError naming the file
+// and tensor, never silently used. Files written elsewhere (HF checkpoints)
+// carry no checksums and read as before, at no cost.
 #include <ATen/core/Tensor.h>
 
 #include <map>

@@ -7,15 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/checkpoint/safetensors_header.h"
+#include "sharding/checkpoint/strict_json.h"
 #include "sharding/errors.h"
 
 namespace revive::sharding {
@@ -27,6 +27,21 @@ struct SafetensorsFile::Impl {
   SafetensorsHeader header;
   std::unordered_map<std::string, size_t> index;  // name -> header.tensors position
   std::unordered_map<std::string, uint64_t> checksums;  // the writer's, when it recorded them
+  // Tensors already verified: a slice read checks its whole tensor once.
+  std::unique_ptr<std::atomic<bool>[]> verified;
+
+  void verify(const TensorInfo& ti, const uint8_t* src) const {
+    const auto sum = checksums.find(ti.name);
+    if (sum == checksums.end()) return;
+    std::atomic<bool>& done = verified[index.at(ti.name)];
+    if (done.load()) return;
+    if (data_checksum(src, static_cast<size_t>(ti.data_end - ti.data_begin)) != sum->second) {
+      throw InputError(path, ti.name,
+                       "its bytes differ from the checksum written with the file: the file is damaged (or was "
+                       "rewritten by a tool that kept REVIVE's checksums)");
+    }
+    done.store(true);
+  }
 
   ~Impl() {
     if (map) ::munmap(const_cast<uint8_t*>(map), static_cast<size_t>(size));
@@ -97,11 +112,16 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_uniq
   uint8_t empty[1] = {0};
   impl_->header = parse_safetensors_header(impl_->map ? impl_->map : empty, impl_->size, path);
   for (size_t i = 0; i < impl_->header.tensors.size(); ++i) impl_->index.emplace(impl_->header.tensors[i].name, i);
+  impl_->verified = std::make_unique<std::atomic<bool>[]>(impl_->header.tensors.size());
   const auto sums = impl_->header.metadata.find(kChecksumsMetadataKey);
   if (sums != impl_->header.metadata.end()) {
     const std::string field = std::string("__metadata__.") + kChecksumsMetadataKey;
-    const nlohmann::json j = nlohmann::json::parse(sums->second, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) throw InputError(path, field, "expected a JSON object of tensor checksums");
+    const StrictJson parsed = parse_json_strict(sums->second);
+    const nlohmann::json& j = parsed.value;
+    if (!parsed.ok() || !j.is_object()) {
+      throw InputError(path, field, "expected a JSON object of tensor checksums" +
+                                        (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
+    }
     for (const auto& [name, v] : j.items()) {
       const std::string hex = v.is_string() ? v.get<std::string>() : "";
       if (hex.size() != 16 || hex.find_first_not_of("0123456789abcdef") != std::string::npos || !contains(name)) {
@@ -129,11 +149,7 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 at::Tensor SafetensorsFile::read(const std::string& name, at::ScalarType dtype) const {
   const TensorInfo& ti = info(name);
   const uint8_t* src = impl_->map + impl_->header.data_offset + ti.data_begin;
-  const auto sum = impl_->checksums.find(name);
-  if (sum != impl_->checksums.end() &&
-      data_checksum(src, static_cast<size_t>(ti.data_end - ti.data_begin)) != sum->second) {
-    throw InputError(impl_->path, name, "its bytes differ from the checksum written with the file: the file is damaged");
-  }
+  impl_->verify(ti, src);
   const int64_t extent = ti.shape.empty() ? 1 : ti.shape[0];
   return copy_slice(src, ti, 0, 0, extent).to(dtype);
 }
@@ -152,6 +168,7 @@ at::Tensor SafetensorsFile::read_slice(const std::string& name, int64_t dim, int
                                             std::to_string(ti.shape[dim]));
   }
   const uint8_t* src = impl_->map + impl_->header.data_offset + ti.data_begin;
+  impl_->verify(ti, src);
   return copy_slice(src, ti, dim, start, length).to(dtype);
 }
 

@@ -308,6 +308,7 @@ TEST(CounterFactReaders, CaseIdMustFitInt64) {
     expect_rejected([&](const ReadOptions& o) { return read_counterfact_rome(file, o); }, file, 1, "case_id");
     try {
       read_counterfact_rome(file);
+      ADD_FAILURE() << "case_id " << id << " was accepted";
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find("does not fit in a 64-bit signed integer"), std::string::npos) << e.what();
     }

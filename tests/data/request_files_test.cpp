@@ -122,6 +122,19 @@ TEST(RequestFiles, EasyEditWithSrcAndAltIsEasyEdit) {
   EXPECT_EQ(read_requests(file).requests.at(0).target_true, "French");
 }
 
+// REVIVE's JSONL records gathered into one JSON list name no list format:
+// target_new alone is not EasyEdit's (its records have a "prompt").
+TEST(RequestFiles, AListOfJsonlRecordsIsNoListFormat) {
+  const std::string file = write_text(revive::testing::temp_dir("detect-list"), "list.json",
+                                      R"([{"prompt_template": "{} is", "subject": "A", "target_new": "x"}])");
+  try {
+    detect_request_format(file);
+    ADD_FAILURE() << "a list of JSONL records was given a format";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot tell the request format"), std::string::npos) << e.what();
+  }
+}
+
 // JSONL under another name: the whole text is no one JSON document (or is one
 // object on one line), but its first line is a JSON object.
 TEST(RequestFiles, DetectsJsonlByItsContent) {
@@ -142,9 +155,18 @@ TEST(RequestFiles, DetectsJsonlByItsContent) {
   EXPECT_EQ(r.requests.size(), 2u);
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0].index, 1u);
-  // A pretty-printed object is still a JSON file of the wrong shape.
+  // A pretty-printed object, or one line of another format's record, is still
+  // a JSON file of the wrong shape.
   const std::string object = write_text(dir, "object.json", "{\n  \"case_id\": 1\n}\n");
   EXPECT_THROW(detect_request_format(object), InputError);
+  const std::string record = write_text(dir, "record.json", R"({"prompt": "X is", "subject": "X", "target_new": "y",)"
+                                                            R"( "ground_truth": "z"})" "\n");
+  try {
+    detect_request_format(record);
+    ADD_FAILURE() << "a lone EasyEdit record was read as JSONL";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected a JSON list of records"), std::string::npos) << e.what();
+  }
   // A broken JSON list keeps nlohmann's message.
   const std::string list = write_text(dir, "list.json", "[\n" + a + ",\n");
   try {

@@ -56,6 +56,8 @@ expect_error "run_config.filters" edit "${resume_at[@]}" --filter revive --tau 0
 expect_error "run_config.values" edit "${resume_at[@]}" --filter revive --kl-factor 0.5 --num-edits 30
 expect_error "holds a checkpoint" edit "${common[@]}" --filter revive --num-edits 30 --out "$work/resumed"
 expect_error "--out: cannot create" edit "${common[@]}" --num-edits 10 --out "$work/toy.json/run"
+expect_error "--nullspace-threshold: must be a finite number" edit "${common[@]}" --editor alphaedit --nullspace-threshold nan
+expect_error "--clamp-norm-factor: must be a finite number" edit "${common[@]}" --clamp-norm-factor inf
 # Resuming the finished run edits nothing and reports the run's last record.
 "$revive" edit "${resume_at[@]}" --filter revive --num-edits 30 --json > "$work/again.json"
 [ "$(python_free_eff "$work/again.json")" = "$(python_free_eff "$work/resumed.json")" ] \

@@ -3,9 +3,12 @@
 #include <array>
 #include <unordered_map>
 
-#include "lib/model/tokenizer/utf8.h"
+#include "sharding/utf8.h"
 
 namespace revive::model::tokenizer {
+
+using sharding::utf8_encode;
+using sharding::utf8_decode;
 
 namespace {
 

@@ -3,9 +3,11 @@
 #include "lib/model/tokenizer/byte_level.h"
 #include "lib/model/tokenizer/json_node.h"
 #include "lib/model/tokenizer/regex.h"
-#include "lib/model/tokenizer/utf8.h"
+#include "sharding/utf8.h"
 
 namespace revive::model::tokenizer {
+
+using sharding::utf8_chars;
 
 namespace {
 

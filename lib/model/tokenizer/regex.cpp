@@ -4,10 +4,12 @@
 #include <pcre2.h>
 
 #include "lib/model/tokenizer/json_node.h"
-#include "lib/model/tokenizer/utf8.h"
+#include "sharding/utf8.h"
 #include "sharding/errors.h"
 
 namespace revive::model::tokenizer {
+
+using sharding::utf8_char_len;
 
 struct Regex::Code {
   pcre2_code* code = nullptr;

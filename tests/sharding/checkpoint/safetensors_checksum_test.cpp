@@ -1,5 +1,5 @@
 // The writer's per-tensor checksums: a damaged byte in a REVIVE-written file
-// is an InputError naming the file and tensor on a whole-tensor read; files
+// is an InputError naming the file and tensor on its tensor's first read; files
 // without checksums (written elsewhere) read as before.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -39,6 +39,8 @@ TEST(SafetensorsChecksum, ADamagedByteIsRefusedNamingTheTensor) {
     EXPECT_EQ(f.metadata().count(kChecksumsMetadataKey), 1u);
   }
   flip_byte_from_end(path, 3);  // inside b
+  // A slice of the damaged tensor is refused too: its first read checks all of it.
+  EXPECT_THROW(SafetensorsFile(path).read_slice("b", 0, 0, 1, at::kDouble), InputError);
   const SafetensorsFile f(path);
   EXPECT_TRUE(at::equal(f.read("a", at::kFloat), a));  // untouched tensors still read
   try {

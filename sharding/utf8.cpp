@@ -1,6 +1,6 @@
-#include "lib/model/tokenizer/utf8.h"
+#include "sharding/utf8.h"
 
-namespace revive::model::tokenizer {
+namespace revive::sharding {
 
 bool utf8_decode(const std::string& s, size_t pos, char32_t* cp, size_t* len) {
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
@@ -103,4 +103,4 @@ std::string utf8_lossy(const std::string& s) {
   return out;
 }
 
-}  // namespace revive::model::tokenizer
+}  // namespace revive::sharding

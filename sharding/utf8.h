@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace revive::model::tokenizer {
+namespace revive::sharding {
 
 // Length in bytes of the character starting at `pos` (1 for an invalid byte).
 size_t utf8_char_len(const std::string& s, size_t pos);
@@ -19,4 +19,4 @@ bool utf8_valid(const std::string& s);
 // Invalid bytes replaced by U+FFFD, one per byte.
 std::string utf8_lossy(const std::string& s);
 
-}  // namespace revive::model::tokenizer
+}  // namespace revive::sharding
