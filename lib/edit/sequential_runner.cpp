@@ -524,7 +524,18 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       rec["batch_efficacy_window"] = win.efficacy / static_cast<double>(win.batches);
       rec["value_loss"] = win.requests > 0 ? win.value_loss / static_cast<double>(win.requests) : 0.0;
       rec["value_prob"] = win.requests > 0 ? win.value_prob / static_cast<double>(win.requests) : 0.0;
-      rec["layers"] = layer_metrics(rep);
+      // A measurement that fails (e.g. the drift SVD of a weight an extreme
+      // setting blew up) says which batch left the model so.
+      auto measured = [&](const char* what, const auto& measure) {
+        try {
+          return measure();
+        } catch (const std::exception& e) {
+          throw Error(std::string(what) + " after batch " + std::to_string(batches) + " (edits " +
+                      std::to_string(before + 1) + ".." + std::to_string(done) + ") failed: " + e.what() +
+                      "; the batch was applied but not checkpointed; last checkpoint: " + last_checkpoint);
+        }
+      };
+      rec["layers"] = measured("the layer metrics", [&] { return layer_metrics(rep); });
       rec["passes_per_batch"] = static_cast<double>(win.passes) / static_cast<double>(win.batches);
       if (editor_.plan().clustering.clusters > 1) {
         rec["groups_per_batch"] = static_cast<double>(win.groups) / static_cast<double>(win.batches);
@@ -533,7 +544,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       if (evaluator_) {
         const auto tv = std::chrono::steady_clock::now();
         const std::vector<data::EditRequest> edited(requests.begin(), requests.begin() + done);
-        rec["eval"] = evaluator_(done, edited);
+        rec["eval"] = measured("the evaluation", [&] { return evaluator_(done, edited); });
         win.seconds["eval"] = runner_seconds_since(tv);
       }
       rec["timings"] = win.seconds;

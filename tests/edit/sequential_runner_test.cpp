@@ -553,5 +553,33 @@ TEST(SequentialRunner, AResumeBetweenRecordsAveragesTheSameBatches) {
   }
 }
 
+// A measurement failing after a batch names the batch and the last checkpoint.
+TEST(SequentialRunner, AFailingEvaluationNamesTheBatchAndTheLastCheckpoint) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  auto editor = s.make_editor("memit");
+  BatchEditor be(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
+  RunnerOptions ro;
+  ro.batch_size = 10;
+  ro.num_edits = 20;
+  ro.checkpoint_every = 10;
+  ro.out_dir = revive::testing::temp_dir("runner-eval-fails");
+  SequentialRunner runner(be, ro);
+  runner.set_evaluator([](int64_t edits, const std::vector<data::EditRequest>&) -> nlohmann::json {
+    if (edits == 20) throw std::runtime_error("lapack: dsterf failed");
+    return nlohmann::json::object();
+  });
+  try {
+    runner.run(testing::story_world_requests());
+    ADD_FAILURE() << "the failing evaluation was not reported";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("the evaluation after batch 2 (edits 11..20) failed: lapack: dsterf failed"), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("last checkpoint: edits-10"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace revive::edit
