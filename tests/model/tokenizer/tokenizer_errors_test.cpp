@@ -28,14 +28,28 @@ void expect_tokenizer_field_error(const std::string& tag, json doc, const std::f
   }
 }
 
+// The Llama-2 components (normalizer sequence, template, decoder chain, pair
+// merges), on the stories260K fixture's pipeline.
+TEST(TokenizerErrors, Llama2StyleComponents) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  expect_tokenizer_field_error("e_norm", testing::llama2_style(folder),
+                     [](json& d) { d["normalizer"]["normalizers"][1]["type"] = "NFKD"; },
+                     "normalizer.normalizers[1].type", "NFKD");
+  expect_tokenizer_field_error("e_template", testing::llama2_style(folder),
+                     [](json& d) { d["post_processor"]["single"][0]["SpecialToken"]["id"] = "<bos>"; },
+                     "post_processor.single[0].SpecialToken.id", "special_tokens");
+  expect_tokenizer_field_error("e_strip", testing::llama2_style(folder),
+                     [](json& d) { d["decoder"]["decoders"][3]["start"] = "one"; },
+                     "decoder.decoders[3].start");
+  expect_tokenizer_field_error("e_merge_pair", testing::llama2_style(folder),
+                     [](json& d) { d["model"]["merges"][0] = {"▁"}; }, "model.merges[0]", "two entries");
+}
+
 TEST(TokenizerErrors, UnknownComponentTypes) {
   expect_tokenizer_field_error("e_model", testing::gpt2_style(), [](json& d) { d["model"]["type"] = "Unigram"; },
                      "model.type", "Unigram");
   expect_tokenizer_field_error("e_pre", testing::gpt2_style(), [](json& d) { d["pre_tokenizer"]["type"] = "Foo"; },
                      "pre_tokenizer.type", "Foo");
-  expect_tokenizer_field_error("e_norm", testing::llama2_style(),
-                     [](json& d) { d["normalizer"]["normalizers"][1]["type"] = "NFKD"; },
-                     "normalizer.normalizers[1].type", "NFKD");
   expect_tokenizer_field_error("e_dec", testing::gpt2_style(), [](json& d) { d["decoder"]["type"] = "CTC"; },
                      "decoder.type");
   expect_tokenizer_field_error("e_post", testing::gpt2_style(), [](json& d) { d["post_processor"]["type"] = "X"; },
@@ -58,8 +72,6 @@ TEST(TokenizerErrors, MalformedModelFields) {
                      "model.merges[0]", "not in model.vocab");
   expect_tokenizer_field_error("e_merge_form", testing::gpt2_style(), [](json& d) { d["model"]["merges"][2] = "abc"; },
                      "model.merges[2]", "one space");
-  expect_tokenizer_field_error("e_merge_pair", testing::llama2_style(), [](json& d) { d["model"]["merges"][0] = {"▁"}; },
-                     "model.merges[0]", "two entries");
   expect_tokenizer_field_error("e_merges_type", testing::gpt2_style(), [](json& d) { d["model"]["merges"] = 3; },
                      "model.merges");
   expect_tokenizer_field_error("e_dropout", testing::gpt2_style(), [](json& d) { d["model"]["dropout"] = 0.1; },
@@ -81,12 +93,6 @@ TEST(TokenizerErrors, MalformedPipelineFields) {
                      "pre_tokenizer.behavior");
   expect_tokenizer_field_error("e_added", testing::gpt2_style(), [](json& d) { d["added_tokens"][0].erase("content"); },
                      "added_tokens[0].content");
-  expect_tokenizer_field_error("e_template", testing::llama2_style(),
-                     [](json& d) { d["post_processor"]["single"][0]["SpecialToken"]["id"] = "<bos>"; },
-                     "post_processor.single[0].SpecialToken.id", "special_tokens");
-  expect_tokenizer_field_error("e_strip", testing::llama2_style(),
-                     [](json& d) { d["decoder"]["decoders"][3]["start"] = "one"; },
-                     "decoder.decoders[3].start");
   expect_tokenizer_field_error("e_flag", testing::gpt2_style(), [](json& d) { d["model"]["byte_fallback"] = "yes"; },
                      "model.byte_fallback", "boolean");
   expect_tokenizer_field_error("e_root", json::array(), [](json&) {}, "<root>", "object");

@@ -114,7 +114,9 @@ void load_and_exercise_tokenizer(const std::string& path, std::mt19937& rng, int
 
 TEST(TokenizerFuzz, MutatedFilesFailOnlyWithInputError) {
   std::mt19937 rng(20261125);
-  const std::vector<json> bases = {testing::gpt2_style(), testing::word_level(), testing::llama2_style()};
+  std::vector<json> bases = {testing::gpt2_style(), testing::word_level()};
+  const std::string stories = ::revive::testing::data_path("stories260K-hf");
+  if (!stories.empty()) bases.push_back(testing::llama2_style(stories));  // its pipeline comes from the fixture
   int loaded = 0, total = 0;
   for (const json& base : bases) {
     const std::string text = base.dump();
@@ -138,7 +140,8 @@ TEST(TokenizerFuzz, RandomBytesRoundTripOnByteLevelBpe) {
 }
 
 TEST(TokenizerFuzz, RandomBytesRoundTripWithByteFallback) {
-  const Tokenizer tok = Tokenizer::from_file(testing::write_tokenizer("fuzz_bf", testing::llama2_style()));
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  const Tokenizer tok = Tokenizer::from_file(testing::write_tokenizer("fuzz_bf", testing::llama2_style(folder)));
   std::mt19937 rng(11);
   for (int i = 0; i < 400; ++i) {
     const std::string text = random_byte_string(rng, 64);

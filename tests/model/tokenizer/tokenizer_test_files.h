@@ -1,12 +1,14 @@
 #pragma once
 // Small tokenizer.json documents built by the tests (GPT-2-style byte-level
-// BPE, WordLevel, Llama-2-style byte-fallback BPE) and a writer for them.
+// BPE, WordLevel, Llama-2-style byte-fallback BPE on the fixture's pipeline)
+// and a writer for them.
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "lib/model/tokenizer/byte_level.h"
+#include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::model::testing {
@@ -90,8 +92,12 @@ inline json word_level() {
             {"unk_token", "[UNK]"}}}};
 }
 
-// Llama-2 layout in miniature: <unk>, <s>, </s>, 256 byte tokens, letters, merges.
-inline json llama2_style() {
+// Llama-2 layout in miniature: the pipeline of the stories260K fixture's
+// tokenizer.json (its "▁" normalizer, BOS template and SentencePiece decoder
+// chain), read from ../shared/data/stories260K-hf (`fixture`), around a small
+// vocabulary: <unk>, <s>, </s>, 256 byte tokens, letters, merges.
+inline json llama2_style(const std::string& fixture) {
+  const json real = ::revive::testing::read_json(fixture + "/tokenizer.json");
   json vocab = {{"<unk>", 0}, {"<s>", 1}, {"</s>", 2}};
   char name[8];
   for (int b = 0; b < 256; ++b) {
@@ -108,25 +114,10 @@ inline json llama2_style() {
   };
   return {{"version", "1.0"},
           {"added_tokens", {special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")}},
-          {"normalizer",
-           {{"type", "Sequence"},
-            {"normalizers",
-             {{{"type", "Prepend"}, {"prepend", "▁"}},
-              {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}}}}},
-          {"pre_tokenizer", nullptr},
-          {"post_processor",
-           {{"type", "TemplateProcessing"},
-            {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                        {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-            {"pair", json::array()},
-            {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
-          {"decoder",
-           {{"type", "Sequence"},
-            {"decoders",
-             {{{"type", "Replace"}, {"pattern", {{"String", "▁"}}}, {"content", " "}},
-              {{"type", "ByteFallback"}},
-              {{"type", "Fuse"}},
-              {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
+          {"normalizer", real.at("normalizer")},
+          {"pre_tokenizer", real.at("pre_tokenizer")},
+          {"post_processor", real.at("post_processor")},
+          {"decoder", real.at("decoder")},
           {"model",
            {{"type", "BPE"},
             {"dropout", nullptr},
