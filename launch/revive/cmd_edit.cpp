@@ -81,22 +81,24 @@ edit::RunnerOptions runner_options(const po::variables_map& vm) {
   return o;
 }
 
+// A real setting: the preset's `value`, or --option when given; either must be
+// finite and > 0 (>= 0 with zero_ok). !(x > 0) also refuses NaN.
+void finite_setting(const po::variables_map& vm, const char* option, double& value, bool zero_ok = false) {
+  if (vm.count(option)) value = vm[option].as<double>();
+  if ((zero_ok ? value >= 0 : value > 0) && std::isfinite(value)) return;
+  throw InputError(std::string("--") + option, "", zero_ok ? "must be a finite number >= 0" : "must be a finite number > 0");
+}
+
 // v*: the preset's settings with the command line's overrides.
 edit::ValueOptions value_options(const po::variables_map& vm, const edit::EditPreset& preset) {
   edit::ValueOptions v = preset.values();
   if (vm.count("v-steps")) v.steps = vm["v-steps"].as<int64_t>();
-  if (vm.count("v-lr")) v.lr = vm["v-lr"].as<double>();
-  if (vm.count("clamp-norm-factor")) v.clamp_norm_factor = vm["clamp-norm-factor"].as<double>();
-  if (vm.count("kl-factor")) v.kl_factor = vm["kl-factor"].as<double>();
   v.kl_prompt = vm["kl-prompt"].as<std::string>();
   if (vm.count("fact-token")) v.fact_token = edit::parse_fact_token(vm["fact-token"].as<std::string>());
   if (v.steps < 1) throw InputError("--v-steps", "", "must be at least 1");
-  // !(x > 0) also refuses NaN.
-  if (!(v.lr > 0) || !std::isfinite(v.lr)) throw InputError("--v-lr", "", "must be a finite number > 0");
-  if (!(v.clamp_norm_factor > 0) || !std::isfinite(v.clamp_norm_factor)) {
-    throw InputError("--clamp-norm-factor", "", "must be a finite number > 0");
-  }
-  if (!(v.kl_factor >= 0) || !std::isfinite(v.kl_factor)) throw InputError("--kl-factor", "", "must be a finite number >= 0");
+  finite_setting(vm, "v-lr", v.lr);
+  finite_setting(vm, "clamp-norm-factor", v.clamp_norm_factor);
+  finite_setting(vm, "kl-factor", v.kl_factor, /*zero_ok=*/true);
   return v;
 }
 
@@ -218,18 +220,10 @@ Command edit_command() {
       plan.clustering.clusters = vm["request-clusters"].as<int64_t>();
       if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
     }
-    if (vm.count("mom2-update-weight")) {
-      s.preset.mom2_update_weight = vm["mom2-update-weight"].as<double>();
-      const double l = s.preset.mom2_update_weight;
-      if (!(l >= 0) || !std::isfinite(l)) throw InputError("--mom2-update-weight", "", "must be a finite number >= 0");
-    }
+    finite_setting(vm, "mom2-update-weight", s.preset.mom2_update_weight, /*zero_ok=*/true);
     // AlphaEdit's: NaN or <= 0 would leave no null space or no solve.
-    for (const auto& [option, into] : {std::pair<const char*, double*>{"nullspace-threshold", &s.preset.nullspace_threshold},
-                                       {"alphaedit-l2", &s.preset.alphaedit_l2}}) {
-      if (!vm.count(option)) continue;
-      *into = vm[option].as<double>();
-      if (!(*into > 0) || !std::isfinite(*into)) throw InputError(std::string("--") + option, "", "must be a finite number > 0");
-    }
+    finite_setting(vm, "nullspace-threshold", s.preset.nullspace_threshold);
+    finite_setting(vm, "alphaedit-l2", s.preset.alphaedit_l2);
     std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
     const auto stats = s.statistics(vm);
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
@@ -26,21 +28,52 @@ struct SafetensorsFile::Impl {
   int64_t size = 0;
   SafetensorsHeader header;
   std::unordered_map<std::string, size_t> index;  // name -> header.tensors position
-  std::unordered_map<std::string, uint64_t> checksums;  // the writer's, when it recorded them
-  // Tensors already verified: a slice read checks its whole tensor once.
+  // Per tensor position: the writer's checksum (when it recorded one), and
+  // whether the bytes were verified (a slice read checks its whole tensor once).
+  std::vector<std::optional<uint64_t>> checksums;
   std::unique_ptr<std::atomic<bool>[]> verified;
 
-  void verify(const TensorInfo& ti, const uint8_t* src) const {
-    const auto sum = checksums.find(ti.name);
-    if (sum == checksums.end()) return;
-    std::atomic<bool>& done = verified[index.at(ti.name)];
-    if (done.load()) return;
-    if (data_checksum(src, static_cast<size_t>(ti.data_end - ti.data_begin)) != sum->second) {
-      throw InputError(path, ti.name,
-                       "its bytes differ from the checksum written with the file: the file is damaged (or was "
-                       "rewritten by a tool that kept REVIVE's checksums)");
+  size_t position(const std::string& name) const {
+    const auto it = index.find(name);
+    if (it == index.end()) throw InputError(path, name, "tensor not found");
+    return it->second;
+  }
+
+  // The bytes of tensor `i` in the mapping, verified on their first access.
+  const uint8_t* bytes(size_t i) const {
+    const TensorInfo& ti = header.tensors[i];
+    const uint8_t* src = map + header.data_offset + ti.data_begin;
+    if (checksums[i] && !verified[i].load()) {
+      if (data_checksum(src, static_cast<size_t>(ti.data_end - ti.data_begin)) != *checksums[i]) {
+        throw InputError(path, ti.name,
+                         "its bytes differ from the checksum written with the file: the file is damaged (or was "
+                         "rewritten by a tool that kept REVIVE's checksums)");
+      }
+      verified[i].store(true);
     }
-    done.store(true);
+    return src;
+  }
+
+  // The writer's "revive_checksums" entry, when the file has one.
+  void load_checksums() {
+    checksums.assign(header.tensors.size(), std::nullopt);
+    verified = std::make_unique<std::atomic<bool>[]>(header.tensors.size());
+    const auto sums = header.metadata.find(kChecksumsMetadataKey);
+    if (sums == header.metadata.end()) return;
+    const std::string field = std::string("__metadata__.") + kChecksumsMetadataKey;
+    const StrictJson parsed = parse_json_strict(sums->second);
+    if (!parsed.ok() || !parsed.value.is_object()) {
+      throw InputError(path, field, "expected a JSON object of tensor checksums" +
+                                        (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
+    }
+    for (const auto& [name, v] : parsed.value.items()) {
+      const std::string hex = v.is_string() ? v.get<std::string>() : "";
+      const auto it = index.find(name);
+      if (hex.size() != 16 || hex.find_first_not_of("0123456789abcdef") != std::string::npos || it == index.end()) {
+        throw InputError(path, field + "." + name, "expected 16 hex digits of a tensor in the file, got " + v.dump());
+      }
+      checksums[it->second] = std::stoull(hex, nullptr, 16);
+    }
   }
 
   ~Impl() {
@@ -112,24 +145,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : impl_(std::make_uniq
   uint8_t empty[1] = {0};
   impl_->header = parse_safetensors_header(impl_->map ? impl_->map : empty, impl_->size, path);
   for (size_t i = 0; i < impl_->header.tensors.size(); ++i) impl_->index.emplace(impl_->header.tensors[i].name, i);
-  impl_->verified = std::make_unique<std::atomic<bool>[]>(impl_->header.tensors.size());
-  const auto sums = impl_->header.metadata.find(kChecksumsMetadataKey);
-  if (sums != impl_->header.metadata.end()) {
-    const std::string field = std::string("__metadata__.") + kChecksumsMetadataKey;
-    const StrictJson parsed = parse_json_strict(sums->second);
-    const nlohmann::json& j = parsed.value;
-    if (!parsed.ok() || !j.is_object()) {
-      throw InputError(path, field, "expected a JSON object of tensor checksums" +
-                                        (parsed.ok() ? std::string() : " (" + parsed.error + ")"));
-    }
-    for (const auto& [name, v] : j.items()) {
-      const std::string hex = v.is_string() ? v.get<std::string>() : "";
-      if (hex.size() != 16 || hex.find_first_not_of("0123456789abcdef") != std::string::npos || !contains(name)) {
-        throw InputError(path, field + "." + name, "expected 16 hex digits of a tensor in the file, got " + v.dump());
-      }
-      impl_->checksums[name] = std::stoull(hex, nullptr, 16);
-    }
-  }
+  impl_->load_checksums();
 }
 
 SafetensorsFile::~SafetensorsFile() = default;
@@ -141,22 +157,20 @@ const std::map<std::string, std::string>& SafetensorsFile::metadata() const { re
 bool SafetensorsFile::contains(const std::string& name) const { return impl_->index.count(name) > 0; }
 
 const TensorInfo& SafetensorsFile::info(const std::string& name) const {
-  const auto it = impl_->index.find(name);
-  if (it == impl_->index.end()) throw InputError(impl_->path, name, "tensor not found");
-  return impl_->header.tensors[it->second];
+  return impl_->header.tensors[impl_->position(name)];
 }
 
 at::Tensor SafetensorsFile::read(const std::string& name, at::ScalarType dtype) const {
-  const TensorInfo& ti = info(name);
-  const uint8_t* src = impl_->map + impl_->header.data_offset + ti.data_begin;
-  impl_->verify(ti, src);
+  const size_t i = impl_->position(name);
+  const TensorInfo& ti = impl_->header.tensors[i];
   const int64_t extent = ti.shape.empty() ? 1 : ti.shape[0];
-  return copy_slice(src, ti, 0, 0, extent).to(dtype);
+  return copy_slice(impl_->bytes(i), ti, 0, 0, extent).to(dtype);
 }
 
 at::Tensor SafetensorsFile::read_slice(const std::string& name, int64_t dim, int64_t start, int64_t length,
                                        at::ScalarType dtype) const {
-  const TensorInfo& ti = info(name);
+  const size_t i = impl_->position(name);
+  const TensorInfo& ti = impl_->header.tensors[i];
   const int64_t ndim = static_cast<int64_t>(ti.shape.size());
   if (dim < 0 || dim >= ndim) {
     throw InputError(impl_->path, name, "slice dim " + std::to_string(dim) + " of a " + std::to_string(ndim) +
@@ -167,9 +181,7 @@ at::Tensor SafetensorsFile::read_slice(const std::string& name, int64_t dim, int
                                             ") outside dim " + std::to_string(dim) + " of extent " +
                                             std::to_string(ti.shape[dim]));
   }
-  const uint8_t* src = impl_->map + impl_->header.data_offset + ti.data_begin;
-  impl_->verify(ti, src);
-  return copy_slice(src, ti, dim, start, length).to(dtype);
+  return copy_slice(impl_->bytes(i), ti, dim, start, length).to(dtype);
 }
 
 }  // namespace revive::sharding

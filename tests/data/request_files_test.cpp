@@ -9,6 +9,7 @@
 #include "sharding/errors.h"
 #include "tests/data/write_text.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::data {
 namespace {
@@ -185,14 +186,7 @@ TEST(RequestFiles, FileErrorsNameTheFile) {
   const auto expect_error = [&](const std::string& file, RequestFormat format, const std::string& field,
                                 const std::string& what) {
     opts.format = format;
-    try {
-      read_requests(file, opts);
-      ADD_FAILURE() << file << " accepted";
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.file(), file);
-      EXPECT_EQ(e.field(), field);
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-    }
+    revive::testing::expect_input_error([&] { read_requests(file, opts); }, file, field, what);
   };
   const std::string overflow = write_text(dir, "overflow.json", R"([{"case_id": 1e400, "requested_rewrite": {}}])");
   expect_error(overflow, RequestFormat::kAuto, "", "number overflow");
