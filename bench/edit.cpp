@@ -7,7 +7,8 @@
 //    batch sizes;
 //  - edits/s of every editor with and without the REVIVE filter, and REVIVE's
 //    share of the batch time (its filter step over the whole batch edit; the
-//    bases are computed once per run and reported apart).
+//    bases are computed once per run and reported apart); the share of the
+//    finiteness check of the edited model (check_share) too.
 //   bench_edit --requests FILE [--model DIR] [--corpus FILE] [--requests-n N] [--batches 1,10,50]
 //              [--editors memit,alphaedit,...] [--editor-requests N] [--editor-batch B] [--v-steps S] [--tau T]
 #include <ATen/ATen.h>
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
             be.set_filters(nm, fp);
           }
         }
-        double filter = 0, batch_total = 0, values = 0;
+        double filter = 0, batch_total = 0, values = 0, check = 0;
         const double t = bench_seconds([&] {
           for (size_t s0 = 0; s0 < editor_requests.size(); s0 += editor_batch) {
             const std::vector<data::EditRequest> batch(
@@ -185,10 +186,12 @@ int main(int argc, char** argv) {
             for (const auto& lr : r.layers) filter += lr.seconds_filter;
             batch_total += r.seconds_total;
             values += r.seconds_values;
+            check += r.seconds_check;
           }
         });
         const double rate = static_cast<double>(editor_requests.size()) / t;
-        nlohmann::json j = {{"edits_per_s", rate}, {"values_share", values / batch_total}};
+        nlohmann::json j = {
+            {"edits_per_s", rate}, {"values_share", values / batch_total}, {"check_share", check / batch_total}};
         if (with_revive) {
           j["revive_share"] = filter / batch_total;
           j["slowdown_vs_unfiltered"] = plain_rate / rate;

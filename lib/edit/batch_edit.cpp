@@ -12,6 +12,8 @@
 
 #include "lib/edit/distributed_solve.h"
 #include "lib/edit/edit_keys.h"
+#include "lib/model/log_probs.h"
+#include "lib/model/prompt_tokens.h"
 #include "lib/model/transformer.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
@@ -305,6 +307,36 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
   report.given_up += given_up;
 }
 
+void BatchEditor::check_edited_model(const std::vector<data::EditRequest>& batch) const {
+  at::NoGradGuard no_grad;
+  for (const std::string& name : names_) {
+    const sharding::ShardedTensor& w = model_.linear_weight(name);
+    at::Tensor bad = at::tensor({static_cast<double>(w.local().numel() - at::isfinite(w.local()).sum().item<int64_t>())},
+                                at::kDouble);
+    sharding::Communicator& group = w.reduce_group();
+    if (group.size() > 1) sharding::all_reduce_staged(group, bad);
+    if (bad.item<double>() > 0) {
+      throw Error("edit of layer '" + name + "' rejected: the weight plus its (finite) update has " +
+                  std::to_string(static_cast<int64_t>(bad.item<double>())) +
+                  " NaN/Inf entries (overflow); the weights were restored");
+    }
+  }
+  // Finite weights can still overflow the activations downstream (a delta of
+  // 1e30 x the hidden norm): score each request's target on the edited model.
+  std::vector<model::Continuation> items;
+  items.reserve(batch.size());
+  for (const data::EditRequest& r : batch) items.push_back(model::tokenize_continuation(tokenizer_, r.prompt(), r.target_new));
+  const std::vector<model::ContinuationScore> scores = model::score_continuations(model_, items, plan_.forward_batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!std::isfinite(scores[i].sum_nll)) {
+      const std::string id = batch[i].case_id ? ", case_id " + std::to_string(*batch[i].case_id) : "";
+      throw Error("batch rejected: on the edited model the log-probability of request " + std::to_string(i) +
+                  " of the batch (\"" + batch[i].prompt() + "\" -> \"" + batch[i].target_new + "\"" + id +
+                  ") is not finite: the update overflowed the model's activations; the weights were restored");
+    }
+  }
+}
+
 BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   REVIVE_CHECK(!batch.empty(), "BatchEditor::apply: empty batch");
   const auto t_start = std::chrono::steady_clock::now();
@@ -324,6 +356,10 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
 
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
+  // The editor's key memory grows as each group is recorded: a batch that fails
+  // after a group must leave it, like the weights, as it found it.
+  std::map<std::string, at::Tensor> editor_backup;
+  for (const auto& [key, value] : editor_.state()) editor_backup[key] = value.clone();
   try {
     // The first edited layer's keys are the input of the lowest edited module:
     // no edited weight comes before it, so edits do not change them and one
@@ -351,9 +387,13 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       }
       report.seconds_record += batch_seconds_since(t);
     }
+    t = std::chrono::steady_clock::now();
+    check_edited_model(batch);
+    report.seconds_check = batch_seconds_since(t);
   } catch (...) {
     at::NoGradGuard no_grad;
     for (const auto& [name, saved] : backup) model_.linear_weight(name).local().copy_(saved);
+    editor_.load_state(editor_backup);
     throw;
   }
   report.seconds_total = batch_seconds_since(t_start);

@@ -74,6 +74,8 @@ struct BatchReport {
   int64_t converged = 0, given_up = 0;
   std::vector<int64_t> cluster_sizes;  // requests of each group, in edit order
   double seconds_values = 0, seconds_record = 0, seconds_total = 0;
+  // The finiteness check of the edited weights and of the batch's target NLLs.
+  double seconds_check = 0;
   // The first edited layer's keys, computed once per batch (layers[].seconds_keys
   // hold the other layers' keys and every layer's outputs).
   double seconds_first_keys = 0;
@@ -100,10 +102,14 @@ class BatchEditor {
   const at::Tensor& original_weight(const std::string& layer) const;
 
   // Collective over the model's tp group and dp. Throws (with every edited weight
-  // restored) on any failure.
+  // and the editor's key memory restored) on any failure, also when the update
+  // was finite but left a weight or the model's outputs on the batch NaN/Inf.
   BatchReport apply(const std::vector<data::EditRequest>& batch);
 
  private:
+  // Throws when an edited weight holds NaN/Inf, or the edited model's NLL of a
+  // request's target is not finite (collective over tp; every dp rank agrees).
+  void check_edited_model(const std::vector<data::EditRequest>& batch) const;
   // Whether the editor's dense update of split weight `w` is computed whole
   // (on the gathered W) on every rank of its group.
   bool dense_on_shards(const sharding::ShardedTensor& w) const;

@@ -80,7 +80,7 @@ struct MetricsWindow {
   double efficacy = 0, value_loss = 0, value_prob = 0;
   int64_t batches = 0, requests = 0, passes = 0, converged = 0, given_up = 0, groups = 0;
   json seconds = {{"values", 0.0}, {"keys", 0.0},  {"solve", 0.0},   {"filter", 0.0},
-                  {"write", 0.0},  {"record", 0.0}, {"efficacy", 0.0}};
+                  {"write", 0.0},  {"record", 0.0}, {"check", 0.0}, {"efficacy", 0.0}};
 
   void add_seconds(const char* phase, double s) { seconds[phase] = seconds[phase].get<double>() + s; }
 
@@ -98,6 +98,7 @@ struct MetricsWindow {
     }
     add_seconds("values", rep.seconds_values);
     add_seconds("record", rep.seconds_record);
+    add_seconds("check", rep.seconds_check);
     add_seconds("keys", rep.seconds_first_keys);
     for (const LayerEditReport& lr : rep.layers) {
       add_seconds("keys", lr.seconds_keys);
@@ -127,7 +128,11 @@ struct MetricsWindow {
     w.converged = j.at("converged").get<int64_t>();
     w.given_up = j.at("given_up").get<int64_t>();
     w.groups = j.at("groups").get<int64_t>();
-    for (auto& [phase, v] : w.seconds.items()) v = sum(j.at("seconds").at(phase));
+    const json& saved = j.at("seconds");
+    for (auto& [phase, v] : w.seconds.items()) {
+      // "check" is newer than the window's format: older checkpoints had no such phase.
+      v = phase == "check" && !saved.contains(phase) ? 0.0 : sum(saved.at(phase));
+    }
     return w;
   }
 };

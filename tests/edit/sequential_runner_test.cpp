@@ -57,6 +57,34 @@ class PoisonAfter : public UpdateFilter {
   mutable int calls_ = 0;
 };
 
+// Scales a factored update's R and X by `factor` each: both stay finite, their
+// product R X^T need not (a finite update that overflows the weight).
+class ScaleFactors : public UpdateFilter {
+ public:
+  explicit ScaleFactors(double factor) : factor_(factor) {}
+  std::string name() const override { return "scale-factors"; }
+  WeightUpdate apply(const WeightUpdate& u, const sharding::ShardedTensor&) const override {
+    return WeightUpdate::factored(u.layer(), u.r() * factor_, u.x() * factor_);
+  }
+
+ private:
+  double factor_;
+};
+
+// Replaces the update by a finite dW of `value` everywhere: the weight stays
+// finite, the module's outputs (a sum of 172 such products) overflow.
+class FiniteHuge : public UpdateFilter {
+ public:
+  explicit FiniteHuge(double value) : value_(value) {}
+  std::string name() const override { return "finite-huge"; }
+  WeightUpdate apply(const WeightUpdate& u, const sharding::ShardedTensor& w) const override {
+    return WeightUpdate::dense(u.layer(), at::full(w.local().sizes(), value_, w.local().options()));
+  }
+
+ private:
+  double value_;
+};
+
 constexpr int64_t kMechanicsSteps = 25;  // MEMIT's published v* steps
 
 struct StoriesRun {
@@ -151,16 +179,22 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
   EXPECT_EQ(before, 0.0) << "target_true is the unedited model's own choice (story_world.h)";
   if (GetParam() == "memit") {
     // Issue 5's bar: >= 90% per batch right after it is applied, >= 80% over all
-    // 50 on the final model. Measured: 0.9 0.9 1 1 1, final 0.96 (over 4 request
-    // orders the lowest batch was 0.9 each time, final 0.72-0.96; presets.cpp).
+    // 50 on the final model. Measured on OpenBLAS's SkylakeX kernels: 0.9 0.9 1 1
+    // 1, final 0.96; Haswell kernels: 0.9 0.9 1 0.9 0.9, 0.92; f64: 0.9 0.9 1 1 1,
+    // 0.92 (over 4 request orders the lowest batch was 0.9 each time, final
+    // 0.72-0.96; presets.cpp).
     for (double e : f.batch_efficacy) EXPECT_GE(e, 0.9) << describe(f);
     EXPECT_GE(f.final_efficacy, 0.8) << describe(f);
   } else {
-    // AlphaEdit misses that bar on this model: a relation's keys are alike
-    // across names (story_world.h), and AlphaEdit's key cache, doing its job,
-    // holds the earlier edits of a relation against the later ones. Measured:
-    // 0.9 0.9 1 0.9 0.8, final 0.74 (4 orders: lowest batch 0.7-0.9, final
-    // 0.74-0.82). Pinned below what it reaches so regressions show.
+    // AlphaEdit meets that bar or not depending on the BLAS's rounding: a
+    // relation's keys are alike across names (story_world.h), AlphaEdit's key
+    // cache holds the earlier edits of a relation against the later ones, and
+    // a few requests end within rounding of the efficacy boundary. Measured on
+    // one machine, same build: OpenBLAS Haswell kernels (OPENBLAS_CORETYPE=
+    // Haswell) 0.9 0.9 1 1 0.9, final 0.86; SkylakeX kernels 0.9 0.9 1 0.9 0.8,
+    // 0.74; f64 0.9 0.9 0.9 1 0.8, 0.76 (Haswell) / 0.72 (SkylakeX); 4 orders:
+    // lowest batch 0.7-0.9, final 0.74-0.82. Pinned at what every kernel
+    // reaches, so regressions show and a machine's BLAS does not fail CI.
     for (double e : f.batch_efficacy) EXPECT_GE(e, 0.7) << describe(f);
     EXPECT_GE(f.final_efficacy, 0.7) << describe(f);
   }
@@ -432,6 +466,55 @@ TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {
   std::getline(lin2, pointer);
   EXPECT_EQ(pointer, "edits-10");
   EXPECT_EQ(std::filesystem::file_size(weights_file), file_bytes);
+}
+
+// A finite update can still leave the model non-finite: the batch is rejected
+// like a NaN update, the weights and AlphaEdit's key memory (recorded before the
+// check) exactly as they were.
+TEST(BatchEditor, AFiniteUpdateThatOverflowsIsRejectedWithWeightsAndKeyMemoryRestored) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  auto editor = s.make_editor("alphaedit");
+  const auto requests = testing::story_world_requests();
+  const std::vector<data::EditRequest> first(requests.begin(), requests.begin() + 5);
+  const std::vector<data::EditRequest> second(requests.begin() + 5, requests.begin() + 10);
+  {
+    BatchEditor clean(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
+    const BatchReport rep = clean.apply(first);  // a non-zero key memory to keep
+    EXPECT_GT(rep.seconds_check, 0.0) << "an accepted batch is checked too";
+  }
+  auto* alpha = dynamic_cast<AlphaEditEditor*>(editor.get());
+  ASSERT_NE(alpha, nullptr);
+  struct Case {
+    std::shared_ptr<UpdateFilter> filter;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {{std::make_shared<ScaleFactors>(1e25), "NaN/Inf entries (overflow)"},
+                                   {std::make_shared<FiniteHuge>(3e38), "is not finite"}};
+  for (const Case& c : cases) {
+    std::map<std::string, at::Tensor> weights, memory;
+    for (const auto& n : s.names) {
+      weights[n] = s.model->linear_weight(n).local().clone();
+      memory[n] = alpha->key_cache(n).clone();
+    }
+    ASSERT_GT(memory.at(s.names[1]).abs().sum().item<double>(), 0.0);
+    BatchEditor be(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
+    FilterPipeline bad;
+    bad.add(c.filter);
+    be.set_filters(s.names[1], bad);  // the last layer: keys are recorded before the check fails
+    try {
+      be.apply(second);
+      ADD_FAILURE() << c.filter->name() << ": the batch was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("restored"), std::string::npos) << e.what();
+    }
+    for (const auto& n : s.names) {
+      EXPECT_TRUE(at::equal(s.model->linear_weight(n).local(), weights.at(n))) << c.filter->name() << ": " << n;
+      EXPECT_TRUE(at::equal(alpha->key_cache(n), memory.at(n))) << c.filter->name() << ": key memory of " << n;
+    }
+  }
 }
 
 TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
