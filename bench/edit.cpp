@@ -8,7 +8,8 @@
 //  - edits/s of every editor with and without the REVIVE filter, and REVIVE's
 //    share of the batch time (its filter step over the whole batch edit; the
 //    bases are computed once per run and reported apart); the share of the
-//    finiteness check of the edited model (check_share) too.
+//    batch's scoring on the edited model (efficacy_share: its efficacy and the
+//    check that the edit left the outputs finite) too.
 //   bench_edit --requests FILE [--model DIR] [--corpus FILE] [--requests-n N] [--batches 1,10,50]
 //              [--editors memit,alphaedit,...] [--editor-requests N] [--editor-batch B] [--v-steps S] [--tau T]
 #include <ATen/ATen.h>
@@ -176,7 +177,7 @@ int main(int argc, char** argv) {
             be.set_filters(nm, fp);
           }
         }
-        double filter = 0, batch_total = 0, values = 0, check = 0;
+        double filter = 0, batch_total = 0, values = 0, scoring = 0;
         const double t = bench_seconds([&] {
           for (size_t s0 = 0; s0 < editor_requests.size(); s0 += editor_batch) {
             const std::vector<data::EditRequest> batch(
@@ -186,12 +187,12 @@ int main(int argc, char** argv) {
             for (const auto& lr : r.layers) filter += lr.seconds_filter;
             batch_total += r.seconds_total;
             values += r.seconds_values;
-            check += r.seconds_check;
+            scoring += r.seconds_efficacy;
           }
         });
         const double rate = static_cast<double>(editor_requests.size()) / t;
         nlohmann::json j = {
-            {"edits_per_s", rate}, {"values_share", values / batch_total}, {"check_share", check / batch_total}};
+            {"edits_per_s", rate}, {"values_share", values / batch_total}, {"efficacy_share", scoring / batch_total}};
         if (with_revive) {
           j["revive_share"] = filter / batch_total;
           j["slowdown_vs_unfiltered"] = plain_rate / rate;

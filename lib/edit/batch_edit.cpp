@@ -12,8 +12,8 @@
 
 #include "lib/edit/distributed_solve.h"
 #include "lib/edit/edit_keys.h"
-#include "lib/model/log_probs.h"
-#include "lib/model/prompt_tokens.h"
+#include "lib/edit/target_scores.h"
+#include "lib/edit/weight_update.h"
 #include "lib/model/transformer.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
@@ -307,12 +307,11 @@ void BatchEditor::edit_group(const std::vector<data::EditRequest>& batch, const 
   report.given_up += given_up;
 }
 
-void BatchEditor::check_edited_model(const std::vector<data::EditRequest>& batch) const {
+double BatchEditor::check_edited_model(const std::vector<data::EditRequest>& batch) const {
   at::NoGradGuard no_grad;
   for (const std::string& name : names_) {
     const sharding::ShardedTensor& w = model_.linear_weight(name);
-    at::Tensor bad = at::tensor({static_cast<double>(w.local().numel() - at::isfinite(w.local()).sum().item<int64_t>())},
-                                at::kDouble);
+    at::Tensor bad = at::tensor({static_cast<double>(count_nonfinite(w.local()))}, at::kDouble);
     sharding::Communicator& group = w.reduce_group();
     if (group.size() > 1) sharding::all_reduce_staged(group, bad);
     if (bad.item<double>() > 0) {
@@ -322,19 +321,17 @@ void BatchEditor::check_edited_model(const std::vector<data::EditRequest>& batch
     }
   }
   // Finite weights can still overflow the activations downstream (a delta of
-  // 1e30 x the hidden norm): score each request's target on the edited model.
-  std::vector<model::Continuation> items;
-  items.reserve(batch.size());
-  for (const data::EditRequest& r : batch) items.push_back(model::tokenize_continuation(tokenizer_, r.prompt(), r.target_new));
-  const std::vector<model::ContinuationScore> scores = model::score_continuations(model_, items, plan_.forward_batch);
+  // 1e30 x the hidden norm): score each request's targets on the edited model.
+  const TargetScores scores = score_targets(model_, tokenizer_, batch);
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!std::isfinite(scores[i].sum_nll)) {
+    if (!std::isfinite(scores.nll_new[i])) {
       const std::string id = batch[i].case_id ? ", case_id " + std::to_string(*batch[i].case_id) : "";
       throw Error("batch rejected: on the edited model the log-probability of request " + std::to_string(i) +
                   " of the batch (\"" + batch[i].prompt() + "\" -> \"" + batch[i].target_new + "\"" + id +
                   ") is not finite: the update overflowed the model's activations; the weights were restored");
     }
   }
+  return efficacy(scores);
 }
 
 BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
@@ -388,8 +385,8 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
       report.seconds_record += batch_seconds_since(t);
     }
     t = std::chrono::steady_clock::now();
-    check_edited_model(batch);
-    report.seconds_check = batch_seconds_since(t);
+    report.efficacy = check_edited_model(batch);
+    report.seconds_efficacy = batch_seconds_since(t);
   } catch (...) {
     at::NoGradGuard no_grad;
     for (const auto& [name, saved] : backup) model_.linear_weight(name).local().copy_(saved);

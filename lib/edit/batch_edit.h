@@ -74,8 +74,9 @@ struct BatchReport {
   int64_t converged = 0, given_up = 0;
   std::vector<int64_t> cluster_sizes;  // requests of each group, in edit order
   double seconds_values = 0, seconds_record = 0, seconds_total = 0;
-  // The finiteness check of the edited weights and of the batch's target NLLs.
-  double seconds_check = 0;
+  // The batch's efficacy on the model the edit left (target_scores.h), scored by
+  // the finiteness check, and that check's time (edited weights and scoring).
+  double efficacy = 0, seconds_efficacy = 0;
   // The first edited layer's keys, computed once per batch (layers[].seconds_keys
   // hold the other layers' keys and every layer's outputs).
   double seconds_first_keys = 0;
@@ -108,8 +109,9 @@ class BatchEditor {
 
  private:
   // Throws when an edited weight holds NaN/Inf, or the edited model's NLL of a
-  // request's target is not finite (collective over tp; every dp rank agrees).
-  void check_edited_model(const std::vector<data::EditRequest>& batch) const;
+  // request's target_new is not finite (collective over tp; every dp rank
+  // agrees). Returns the batch's efficacy, from the same scores.
+  double check_edited_model(const std::vector<data::EditRequest>& batch) const;
   // Whether the editor's dense update of split weight `w` is computed whole
   // (on the gathered W) on every rank of its group.
   bool dense_on_shards(const sharding::ShardedTensor& w) const;

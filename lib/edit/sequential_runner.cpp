@@ -12,8 +12,7 @@
 #include <sstream>
 
 #include "lib/edit/edit_prompts.h"
-#include "lib/model/log_probs.h"
-#include "lib/model/prompt_tokens.h"
+#include "lib/edit/target_scores.h"
 #include "lib/model/transformer.h"
 #include "lib/spectral/drift_metrics.h"
 #include "lib/spectral/protected_basis.h"
@@ -80,7 +79,7 @@ struct MetricsWindow {
   double efficacy = 0, value_loss = 0, value_prob = 0;
   int64_t batches = 0, requests = 0, passes = 0, converged = 0, given_up = 0, groups = 0;
   json seconds = {{"values", 0.0}, {"keys", 0.0},  {"solve", 0.0},   {"filter", 0.0},
-                  {"write", 0.0},  {"record", 0.0}, {"check", 0.0}, {"efficacy", 0.0}};
+                  {"write", 0.0},  {"record", 0.0}, {"efficacy", 0.0}};
 
   void add_seconds(const char* phase, double s) { seconds[phase] = seconds[phase].get<double>() + s; }
 
@@ -98,7 +97,7 @@ struct MetricsWindow {
     }
     add_seconds("values", rep.seconds_values);
     add_seconds("record", rep.seconds_record);
-    add_seconds("check", rep.seconds_check);
+    add_seconds("efficacy", rep.seconds_efficacy);
     add_seconds("keys", rep.seconds_first_keys);
     for (const LayerEditReport& lr : rep.layers) {
       add_seconds("keys", lr.seconds_keys);
@@ -128,11 +127,7 @@ struct MetricsWindow {
     w.converged = j.at("converged").get<int64_t>();
     w.given_up = j.at("given_up").get<int64_t>();
     w.groups = j.at("groups").get<int64_t>();
-    const json& saved = j.at("seconds");
-    for (auto& [phase, v] : w.seconds.items()) {
-      // "check" is newer than the window's format: older checkpoints had no such phase.
-      v = phase == "check" && !saved.contains(phase) ? 0.0 : sum(saved.at(phase));
-    }
+    for (auto& [phase, v] : w.seconds.items()) v = sum(j.at("seconds").at(phase));
     return w;
   }
 };
@@ -214,26 +209,7 @@ void SequentialRunner::set_basis(const std::string& layer, const spectral::Prote
 double SequentialRunner::efficacy(model::Transformer& model, const model::Tokenizer& tokenizer,
                                   const std::vector<data::EditRequest>& requests) {
   if (requests.empty()) return 0.0;
-  std::vector<model::Continuation> items;
-  std::vector<bool> has_true;
-  for (const data::EditRequest& r : requests) {
-    const std::string prompt = r.prompt();
-    items.push_back(model::tokenize_continuation(tokenizer, prompt, r.target_new));
-    has_true.push_back(!data::is_blank(r.target_true));
-    if (has_true.back()) items.push_back(model::tokenize_continuation(tokenizer, prompt, r.target_true));
-  }
-  const std::vector<model::ContinuationScore> s = model::score_continuations(model, items, 32);
-  int64_t ok = 0;
-  size_t k = 0;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const double nll_new = s[k++].mean_nll;
-    if (has_true[i]) {
-      ok += nll_new < s[k++].mean_nll ? 1 : 0;
-    } else {
-      ok += nll_new < std::log(2.0) ? 1 : 0;
-    }
-  }
-  return static_cast<double>(ok) / static_cast<double>(requests.size());
+  return edit::efficacy(score_targets(model, tokenizer, requests));
 }
 
 json SequentialRunner::layer_metrics(const BatchReport& report) {
@@ -442,7 +418,6 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
 
 RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests) {
   model::Transformer& m = editor_.model();
-  const model::Tokenizer& tok = editor_.tokenizer();
   sharding::Communicator* dp = editor_.dp();
   const bool leader = m.tp().rank() == 0 && (dp == nullptr || dp->rank() == 0);
   const int64_t n = static_cast<int64_t>(requests.size());
@@ -512,9 +487,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
                   std::to_string(end) + ") rejected, the model is unchanged by it: " + e.what() +
                   "; last checkpoint: " + last_checkpoint);
     }
-    const auto te = std::chrono::steady_clock::now();
-    const double eff = efficacy(m, tok, batch);
-    win.add_seconds("efficacy", runner_seconds_since(te));
+    const double eff = rep.efficacy;  // scored by the batch edit's finiteness check
     const int64_t before = done;
     done = end;
     ++batches;

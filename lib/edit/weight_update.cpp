@@ -26,7 +26,7 @@ void require_matrix(const at::Tensor& t, const std::string& layer, const char* w
 }
 
 void require_finite(const at::Tensor& t, const std::string& layer, const char* what) {
-  const int64_t bad = t.numel() - at::isfinite(t).sum().item<int64_t>();
+  const int64_t bad = count_nonfinite(t);
   if (bad != 0) {
     throw Error("edit update for layer '" + layer + "' rejected: " + what + " has " + std::to_string(bad) +
                 " NaN/Inf entr" + (bad == 1 ? "y" : "ies") + " of " + std::to_string(t.numel()) +
@@ -37,6 +37,8 @@ void require_finite(const at::Tensor& t, const std::string& layer, const char* w
 bool is_half(at::ScalarType t) { return t == at::kHalf || t == at::kBFloat16; }
 
 }  // namespace
+
+int64_t count_nonfinite(const at::Tensor& t) { return t.numel() - at::isfinite(t).sum().item<int64_t>(); }
 
 WeightUpdate WeightUpdate::factored(std::string layer, at::Tensor r, at::Tensor x) {
   require_matrix(r, layer, "R");

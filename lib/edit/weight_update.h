@@ -16,6 +16,9 @@
 
 namespace revive::edit {
 
+// Entries of t that are NaN or Inf.
+int64_t count_nonfinite(const at::Tensor& t);
+
 class WeightUpdate {
  public:
   WeightUpdate() = default;

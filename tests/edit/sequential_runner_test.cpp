@@ -482,7 +482,8 @@ TEST(BatchEditor, AFiniteUpdateThatOverflowsIsRejectedWithWeightsAndKeyMemoryRes
   {
     BatchEditor clean(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
     const BatchReport rep = clean.apply(first);  // a non-zero key memory to keep
-    EXPECT_GT(rep.seconds_check, 0.0) << "an accepted batch is checked too";
+    EXPECT_GT(rep.seconds_efficacy, 0.0) << "an accepted batch is checked too";
+    EXPECT_EQ(rep.efficacy, SequentialRunner::efficacy(*s.model, s.tok, first)) << "the check's scores are the efficacy";
   }
   auto* alpha = dynamic_cast<AlphaEditEditor*>(editor.get());
   ASSERT_NE(alpha, nullptr);
