@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include "lib/spectral/engine_cost.h"
 #include "lib/spectral/svd_engines.h"
@@ -33,6 +35,35 @@ SvdFactors randomized_energy(const ShardedMatrix& a, const SvdOptions& opts, dou
   }
 }
 
+// Both engines square the matrix (the Gram, or Y^T Y of the sketch in
+// CholeskyQR), so its norm must stay far inside the compute dtype's range: an
+// edited weight blown up to ~1e30 is finite in f32 but its Gram is not. The
+// power of two that brings ||A||_F near 1 when it lies outside [2^-e, 2^e]
+// (e = a quarter of the dtype's exponent range, leaving room for the squares
+// and the sums over n), or 0 when A is fine as it is. Scaling by a power of
+// two is exact, so the factors are those of A itself.
+int scale_exponent(const ShardedMatrix& a, double frobenius_sq) {
+  if (!std::isfinite(frobenius_sq)) {
+    throw Error("truncated_svd: the " + std::to_string(a.rows) + " x " + std::to_string(a.cols) +
+                " matrix has non-finite entries (||A||_F^2 = " + std::to_string(frobenius_sq) + ")");
+  }
+  if (frobenius_sq == 0) return 0;
+  const int safe = a.local.scalar_type() == at::kDouble ? 250 : 30;
+  int e = 0;
+  std::frexp(std::sqrt(frobenius_sq), &e);
+  return (e > safe || e < -safe) ? e : 0;
+}
+
+// t * 2^e, exactly: in steps of at most 2^64, each a normal number in f32.
+at::Tensor times_pow2(at::Tensor t, int e) {
+  while (e != 0) {
+    const int step = std::max(-64, std::min(64, e));
+    t = t * std::ldexp(1.0, step);
+    e -= step;
+  }
+  return t;
+}
+
 }  // namespace
 
 SvdResult truncated_svd(const ShardedMatrix& a, const SvdOptions& opts) {
@@ -41,14 +72,22 @@ SvdResult truncated_svd(const ShardedMatrix& a, const SvdOptions& opts) {
   SvdResult out;
   out.frobenius_sq = a.frobenius_sq();
   out.engine = choose_engine(a.rows, a.cols, opts);
+  const int e = scale_exponent(a, out.frobenius_sq);
+  ShardedMatrix scaled = a;
+  double frobenius_sq = out.frobenius_sq;
+  if (e != 0) {
+    scaled.local = times_pow2(a.local, -e);
+    frobenius_sq = std::ldexp(frobenius_sq, -2 * e);
+  }
   SvdFactors f;
   if (out.engine == SvdEngine::kGramEigen) {
-    f = gram_eigen_svd(a, opts.rsvd.rank, opts.energy, out.frobenius_sq, opts.gram_solver, &out.gram_solver);
+    f = gram_eigen_svd(scaled, opts.rsvd.rank, opts.energy, frobenius_sq, opts.gram_solver, &out.gram_solver);
   } else if (opts.energy > 0) {
-    f = randomized_energy(a, opts, out.frobenius_sq);
+    f = randomized_energy(scaled, opts, frobenius_sq);
   } else {
-    f = randomized_svd(a, opts.rsvd);
+    f = randomized_svd(scaled, opts.rsvd);
   }
+  if (e != 0) f.s = times_pow2(f.s, e);
   // The replicated factor was computed by every rank from reduced data; make it
   // bitwise identical before the signs are chosen from it.
   if (a.split == Split::kRows) replicate_from_root(a.group, f.v);

@@ -50,6 +50,25 @@ TEST_F(DriftTest, UnchangedAndScaledWeightsHaveNoDrift) {
   }
 }
 
+// A runaway edit can leave an f32 weight at ~1e30, finite but with a Gram
+// beyond f32: the drift still measures it (the runner logs it every batch).
+TEST(Drift, AnF32WeightBlownUpTo1e30IsMeasured) {
+  LocalCommunicator group;
+  const at::Tensor w = testing::matrix_with_spectrum(
+      70, 100, testing::singular_values(testing::Spectrum::kSlowDecay, 70), 52).to(at::kFloat);
+  SvdOptions o;
+  o.rsvd.rank = 6;
+  o.engine = SvdEngine::kGramEigen;
+  const ProtectedBasis basis = ProtectedBasis::compute(ShardedTensor::from_full(w, Layout::kReplicated, group), "w", o);
+  o.rsvd.rank = 0;
+  const DriftMetrics d = spectral_drift(basis, ShardedTensor::from_full(w * 1e30f, Layout::kReplicated, group), o);
+  EXPECT_NEAR(d.subspace_similarity_u, 1.0, 1e-4);
+  EXPECT_NEAR(d.subspace_similarity_v, 1.0, 1e-4);
+  EXPECT_NEAR(d.spectral_growth / 1e30, 1.0, 1e-5);
+  EXPECT_NEAR(d.frobenius_growth / 1e30, 1.0, 1e-5);
+  EXPECT_NEAR(d.protected_energy_share, d.energy_share, 1e-4);
+}
+
 TEST_F(DriftTest, MatchesClosedFormsOnAnEditedWeight) {
   const at::Tensor edited = w_ + 0.02 * at::matmul(gaussian_sketch_rows(1, 0, 70, 3), gaussian_sketch_rows(2, 0, 100, 3).t());
   const DriftMetrics d = drift(edited);

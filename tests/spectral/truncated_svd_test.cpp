@@ -4,6 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
+#include <string>
+
 #include "lib/spectral/engine_cost.h"
 #include "sharding/errors.h"
 #include "tests/spectral/spectral_fixtures.h"
@@ -172,6 +175,35 @@ TEST(TruncatedSvd, F32InputComputesInF32) {
     EXPECT_EQ(res.u.scalar_type(), at::kFloat);
     EXPECT_EQ(res.s.scalar_type(), at::kDouble);
     EXPECT_LT(testing::rel_diff(res.s, ex.s.narrow(0, 0, 8)), 1e-5) << to_string(e);
+  }
+}
+
+// An edited weight blown up to ~1e30 is finite in f32, but its Gram (and the
+// sketch's Y^T Y) is not: the engines work on A scaled by a power of two.
+TEST(TruncatedSvd, HugeAndTinyF32MatricesAreScaledNotOverflowed) {
+  const at::Tensor a = testing::matrix_with_spectrum(100, 180, testing::singular_values(Spectrum::kFastDecay, 100), 2);
+  const Exact ex = exact_svd(a);
+  for (double scale : {1e30, 1e-30}) {
+    const at::Tensor big = (a * scale).to(at::kFloat);
+    ASSERT_TRUE(at::isfinite(big).all().item<bool>());
+    for (SvdEngine e : {SvdEngine::kGramEigen, SvdEngine::kRandomized}) {
+      const SvdResult res = truncated_svd(big, fixed(8, e));
+      EXPECT_LT(testing::rel_diff(res.s, ex.s.narrow(0, 0, 8) * scale), 1e-5) << to_string(e) << " scale " << scale;
+      EXPECT_LT(orthogonality_error(res.u), 1e-5) << to_string(e) << " scale " << scale;
+      EXPECT_NEAR(testing::captured_energy(a, res.u, ex.s), 1.0, 1e-5) << to_string(e) << " scale " << scale;
+      EXPECT_NEAR(res.frobenius_sq / (scale * scale), a.square().sum().item<double>(), 1e-5 * res.frobenius_sq / (scale * scale));
+    }
+  }
+}
+
+TEST(TruncatedSvd, RejectsNonFiniteMatrices) {
+  at::Tensor a = testing::matrix_with_spectrum(40, 30, testing::singular_values(Spectrum::kFlat, 30), 3);
+  a[3][4] = std::numeric_limits<double>::quiet_NaN();
+  try {
+    truncated_svd(a, fixed(4, SvdEngine::kGramEigen));
+    FAIL() << "a NaN entry was accepted";
+  } catch (const revive::Error& err) {
+    EXPECT_NE(std::string(err.what()).find("non-finite"), std::string::npos) << err.what();
   }
 }
 
