@@ -60,9 +60,9 @@ Command eval_command() {
     data::RequestFileOptions ro = request_file_options(vm);
     ro.read.limit = count_option(vm, "limit");
     // Detected once, for the suite and the reader.
-    if (ro.format == data::RequestFormat::kAuto) ro.format = data::detect_request_format(file);
-    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), ro.format);
-    const data::ReadResult read = data::read_requests(file, ro);
+    data::RequestFormat format = ro.format;
+    const data::ReadResult read = data::read_requests(file, ro, &format);
+    const EvalSuite suite = eval_suite(vm["format"].as<std::string>(), format);
     report_skipped(read, grid.world().rank() == 0);
     if (read.requests.empty()) throw InputError(file, "", "no usable requests");
     const model::Tokenizer tokenizer = model::Tokenizer::from_file(folder);

@@ -38,8 +38,12 @@ EditRequest parse_easyedit_record(const json& record) {
 }  // namespace
 
 ReadResult read_counterfact_easyedit(const std::string& file, const ReadOptions& options) {
+  return read_counterfact_easyedit(load_record_list(file), options);
+}
+
+ReadResult read_counterfact_easyedit(const RecordList& list, const ReadOptions& options) {
   return read_record_list(
-      file, options, [](const json& record, std::size_t) { return parse_easyedit_record(record); },
+      list, options, [](const json& record, std::size_t) { return parse_easyedit_record(record); },
       easyedit_field);
 }
 

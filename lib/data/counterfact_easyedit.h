@@ -14,6 +14,10 @@
 
 namespace revive::data {
 
+struct RecordList;  // json_fields.h
+
 ReadResult read_counterfact_easyedit(const std::string& file, const ReadOptions& options = {});
+// The same, from a file already parsed (read_requests parses a file once).
+ReadResult read_counterfact_easyedit(const RecordList& list, const ReadOptions& options = {});
 
 }  // namespace revive::data

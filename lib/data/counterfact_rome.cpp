@@ -50,8 +50,12 @@ EditRequest parse_rome_record(const json& record) {
 }  // namespace
 
 ReadResult read_counterfact_rome(const std::string& file, const ReadOptions& options) {
+  return read_counterfact_rome(load_record_list(file), options);
+}
+
+ReadResult read_counterfact_rome(const RecordList& list, const ReadOptions& options) {
   return read_record_list(
-      file, options, [](const json& record, std::size_t) { return parse_rome_record(record); }, rome_field);
+      list, options, [](const json& record, std::size_t) { return parse_rome_record(record); }, rome_field);
 }
 
 void write_counterfact_rome(const std::string& file, const std::vector<EditRequest>& requests) {

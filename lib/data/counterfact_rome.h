@@ -16,7 +16,11 @@
 
 namespace revive::data {
 
+struct RecordList;  // json_fields.h
+
 ReadResult read_counterfact_rome(const std::string& file, const ReadOptions& options = {});
+// The same, from a file already parsed (read_requests parses a file once).
+ReadResult read_counterfact_rome(const RecordList& list, const ReadOptions& options = {});
 
 // Writes `requests` in the same schema (atomic). A non-empty neighborhood_target,
 // which the schema has no place for, is written as an extra top-level key

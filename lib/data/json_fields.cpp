@@ -99,4 +99,21 @@ const json& require_record_list(const json& doc, const std::string& file) {
   return doc;
 }
 
+RecordList to_record_list(sharding::StrictJson parsed, const std::string& file) {
+  if (!parsed.ok()) throw InputError(file, parsed.error_path, parsed.error);
+  require_record_list(parsed.value, file);
+  RecordList out;
+  out.file = file;
+  out.records = std::move(parsed.value);
+  for (auto& [index, problem] : parsed.element_problems) {
+    out.problems.emplace(index, RecordError{std::move(problem.path), std::move(problem.what)});
+  }
+  return out;
+}
+
+RecordList load_record_list(const std::string& file) {
+  return to_record_list(sharding::parse_json_strict(sharding::read_text_file(file), 0, /*isolate_list_elements=*/true),
+                        file);
+}
+
 }  // namespace revive::data

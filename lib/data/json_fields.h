@@ -4,10 +4,14 @@
 // record; the reader turns that into an InputError or a diagnostic (read_options.h).
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sharding/checkpoint/strict_json.h"
 
 namespace revive::data {
 
@@ -43,5 +47,17 @@ std::string join_path(const std::string& path, const std::string& key);
 nlohmann::json load_json_file(const std::string& file);
 // The file's top level must be a list of records.
 const nlohmann::json& require_record_list(const nlohmann::json& doc, const std::string& file);
+
+// A JSON list of records, parsed once: a duplicate key inside a record is that
+// record's problem (the reader rejects or skips it), not the whole file's.
+struct RecordList {
+  std::string file;
+  nlohmann::json records;                      // a JSON array
+  std::map<std::size_t, RecordError> problems;  // by record index; field inside the record
+};
+// `parsed` is `file` parsed with isolate_list_elements; a parse error, or
+// anything but a list of records, is an InputError naming the file.
+RecordList to_record_list(sharding::StrictJson parsed, const std::string& file);
+RecordList load_record_list(const std::string& file);
 
 }  // namespace revive::data

@@ -4,12 +4,15 @@
 
 namespace revive::data {
 
-ReadResult read_record_list(const std::string& file, const ReadOptions& options, const RecordParser& parse,
+ReadResult read_record_list(const RecordList& list, const ReadOptions& options, const RecordParser& parse,
                             const RecordSink::FieldMap& schema_field) {
-  const nlohmann::json doc = load_json_file(file);
-  const nlohmann::json& records = require_record_list(doc, file);
-  RecordSink sink(file, options);
+  const nlohmann::json& records = list.records;
+  RecordSink sink(list.file, options);
   for (std::size_t i = 0; i < records.size(); ++i) {
+    if (const auto problem = list.problems.find(i); problem != list.problems.end()) {
+      sink.fail(i, problem->second.field, problem->second.what);
+      continue;
+    }
     EditRequest request;
     try {
       request = parse(records[i], i);

@@ -7,13 +7,14 @@
 #include <functional>
 #include <string>
 
+#include "lib/data/json_fields.h"
 #include "lib/data/read_options.h"
 
 namespace revive::data {
 
 using RecordParser = std::function<EditRequest(const nlohmann::json& record, std::size_t index)>;
 
-ReadResult read_record_list(const std::string& file, const ReadOptions& options, const RecordParser& parse,
+ReadResult read_record_list(const RecordList& list, const ReadOptions& options, const RecordParser& parse,
                             const RecordSink::FieldMap& schema_field);
 
 }  // namespace revive::data

@@ -7,6 +7,7 @@
 #include "lib/data/counterfact_rome.h"
 #include "lib/data/json_fields.h"
 #include "lib/data/request_jsonl.h"
+#include "lib/data/zsre.h"
 #include "sharding/checkpoint/file_tree.h"
 #include "sharding/checkpoint/strict_json.h"
 #include "sharding/errors.h"
@@ -51,6 +52,42 @@ std::optional<RequestFormat> format_of_record(const nlohmann::json& record) {
   if (record.contains("src") && record.contains("alt")) return RequestFormat::kZsre;
   return std::nullopt;
 }
+
+// What auto detection learns from a file: its format and, for a JSON list, the
+// parsed list, so that the reader does not parse the file again.
+struct DetectedFile {
+  RequestFormat format = RequestFormat::kAuto;
+  std::optional<RecordList> list;
+};
+
+DetectedFile detect(const std::string& file) {
+  if (ends_with(file, ".jsonl")) return {RequestFormat::kJsonl, std::nullopt};
+  const std::string text = sharding::read_text_file(file);
+  sharding::StrictJson doc = sharding::parse_json_strict(text, 0, /*isolate_list_elements=*/true);
+  // One object on one line is JSONL only with JSONL's own key: another lone
+  // object is a list format's record without its list, and says so below.
+  if (!doc.ok() && first_line_is_object(text)) return {RequestFormat::kJsonl, std::nullopt};
+  if (doc.ok() && doc.value.is_object() && doc.value.contains("prompt_template")) {
+    return {RequestFormat::kJsonl, std::nullopt};
+  }
+  DetectedFile out;
+  out.list = to_record_list(std::move(doc), file);
+  const nlohmann::json& records = out.list->records;
+  // An empty list reads as no requests in any list format.
+  if (records.empty()) out.format = RequestFormat::kCounterFactRome;
+  // The first record that tells: a broken first record is the reader's to
+  // report (or skip), not a reason to give up on the file.
+  for (std::size_t i = 0; i < records.size() && out.format == RequestFormat::kAuto; ++i) {
+    if (const auto format = format_of_record(records[i])) out.format = *format;
+  }
+  if (out.format == RequestFormat::kAuto) {
+    throw InputError(file, "",
+                     "cannot tell the request format: no record has \"requested_rewrite\" (counterfact), "
+                     "\"prompt\" with \"ground_truth\" or \"target_new\" (counterfact-easyedit), or \"src\" "
+                     "and \"alt\" (zsre); pass the format explicitly (--request-format)");
+  }
+  return out;
+}
 }  // namespace
 
 RequestFormat parse_request_format(const std::string& name, const std::string& option) {
@@ -69,38 +106,22 @@ std::string to_string(RequestFormat format) {
   return "?";
 }
 
-RequestFormat detect_request_format(const std::string& file) {
-  if (ends_with(file, ".jsonl")) return RequestFormat::kJsonl;
-  const std::string text = sharding::read_text_file(file);
-  const sharding::StrictJson doc = sharding::parse_json_strict(text);
-  // One object on one line is JSONL only with JSONL's own key: another lone
-  // object is a list format's record without its list, and says so below.
-  if (!doc.ok() && first_line_is_object(text)) return RequestFormat::kJsonl;
-  if (doc.ok() && doc.value.is_object() && doc.value.contains("prompt_template")) return RequestFormat::kJsonl;
-  if (!doc.ok()) throw InputError(file, doc.error_path, doc.error);
-  const nlohmann::json& records = require_record_list(doc.value, file);
-  if (records.empty()) return RequestFormat::kCounterFactRome;
-  // The first record that tells: a broken first record is the reader's to
-  // report (or skip), not a reason to give up on the file.
-  for (const nlohmann::json& record : records) {
-    if (const auto format = format_of_record(record)) return *format;
-  }
-  throw InputError(file, "",
-                   "cannot tell the request format: no record has \"requested_rewrite\" (counterfact), "
-                   "\"prompt\" with \"ground_truth\" or \"target_new\" (counterfact-easyedit), or \"src\" "
-                   "and \"alt\" (zsre); pass the format explicitly (--request-format)");
-}
+RequestFormat detect_request_format(const std::string& file) { return detect(file).format; }
 
-ReadResult read_requests(const std::string& file, const RequestFileOptions& options) {
-  RequestFormat format = options.format;
-  if (format == RequestFormat::kAuto) format = detect_request_format(file);
+ReadResult read_requests(const std::string& file, const RequestFileOptions& options, RequestFormat* format_read) {
+  DetectedFile detected;
+  detected.format = options.format;
+  if (detected.format == RequestFormat::kAuto) detected = detect(file);
+  const RequestFormat format = detected.format;
+  if (format_read != nullptr) *format_read = format;
+  if (format != RequestFormat::kJsonl && !detected.list) detected.list = load_record_list(file);
   switch (format) {
     case RequestFormat::kCounterFactRome:
-      return read_counterfact_rome(file, options.read);
+      return read_counterfact_rome(*detected.list, options.read);
     case RequestFormat::kCounterFactEasyEdit:
-      return read_counterfact_easyedit(file, options.read);
+      return read_counterfact_easyedit(*detected.list, options.read);
     case RequestFormat::kZsre:
-      return read_zsre(file, ZsreOptions{options.read, options.zsre_target});
+      return read_zsre(*detected.list, ZsreOptions{options.read, options.zsre_target});
     case RequestFormat::kJsonl:
       return read_requests_jsonl(file, options.read);
     case RequestFormat::kAuto:

@@ -29,6 +29,9 @@ struct RequestFileOptions {
   ZsreTarget zsre_target = ZsreTarget::kAlt;
 };
 
-ReadResult read_requests(const std::string& file, const RequestFileOptions& options = {});
+// The file is read and parsed once, detection included; `format_read`, when
+// given, receives the concrete format.
+ReadResult read_requests(const std::string& file, const RequestFileOptions& options = {},
+                         RequestFormat* format_read = nullptr);
 
 }  // namespace revive::data

@@ -45,8 +45,12 @@ EditRequest parse_zsre_record(const json& record, std::size_t index, ZsreTarget 
 }  // namespace
 
 ReadResult read_zsre(const std::string& file, const ZsreOptions& options) {
+  return read_zsre(load_record_list(file), options);
+}
+
+ReadResult read_zsre(const RecordList& list, const ZsreOptions& options) {
   return read_record_list(
-      file, options.read,
+      list, options.read,
       [&](const json& record, std::size_t i) { return parse_zsre_record(record, i, options.target); },
       [&](const std::string& f) { return zsre_field(f, options.target); });
 }

@@ -27,6 +27,10 @@ struct ZsreOptions {
   ZsreTarget target = ZsreTarget::kAlt;
 };
 
+struct RecordList;  // json_fields.h
+
 ReadResult read_zsre(const std::string& file, const ZsreOptions& options = {});
+// The same, from a file already parsed (read_requests parses a file once).
+ReadResult read_zsre(const RecordList& list, const ZsreOptions& options = {});
 
 }  // namespace revive::data

@@ -29,9 +29,16 @@ std::string frames_path(const std::vector<JsonFrame>& frames) {
   return path;
 }
 
+// The path below the top-level list's element: "[3].a.b" -> "a.b".
+std::string inside_element(const std::string& path) {
+  const std::size_t close = path.find(']');
+  if (close == std::string::npos) return path;
+  return path.substr(close + 1 < path.size() && path[close + 1] == '.' ? close + 2 : close + 1);
+}
+
 }  // namespace
 
-StrictJson parse_json_strict(std::string_view text, int max_depth) {
+StrictJson parse_json_strict(std::string_view text, int max_depth, bool isolate_list_elements) {
   StrictJson out;
   std::vector<JsonFrame> frames;
   auto fail = [&](std::string path, std::string what) {
@@ -63,7 +70,13 @@ StrictJson parse_json_strict(std::string_view text, int max_depth) {
         JsonFrame& object = frames.back();
         object.key = parsed.get<std::string>();
         if (!object.keys.insert(object.key).second) {
-          fail(frames_path(frames), "duplicate key \"" + object.key + "\"");
+          const std::string path = frames_path(frames);
+          const std::string what = "duplicate key \"" + object.key + "\"";
+          if (isolate_list_elements && frames.size() >= 2 && frames.front().array) {
+            out.element_problems.emplace(frames.front().next - 1, JsonElementProblem{inside_element(path), what});
+            break;
+          }
+          fail(path, what);
           return false;
         }
         break;

@@ -268,8 +268,8 @@ TEST(CounterFactReaders, WholeFileErrorsAlwaysThrow) {
 }
 
 // Whole-file problems name the file even in skip mode: a number too large for a
-// double (nlohmann's out_of_range, not a parse_error), a duplicate key (with
-// its path), a folder.
+// double (nlohmann's out_of_range, not a parse_error), a folder. A duplicate key
+// inside a record is that record's problem: rejected with its path, or skipped.
 TEST(CounterFactReaders, OverflowDuplicateKeysAndFoldersNameTheFile) {
   const std::string dir = revive::testing::temp_dir("cf-strict");
   ReadOptions skip;
@@ -283,11 +283,20 @@ TEST(CounterFactReaders, OverflowDuplicateKeysAndFoldersNameTheFile) {
   expect_file_error(write_text(dir, "float.json", "[{\"case_id\": 1e400, " + rewrite + "}]"), "", "number overflow");
   expect_file_error(write_text(dir, "int.json", "[{\"case_id\": 1" + std::string(400, '0') + ", " + rewrite + "}]"),
                     "", "number overflow");
-  expect_file_error(write_text(dir, "dup.json",
-                               "[{" + rewrite + R"(}, {"requested_rewrite": {"prompt": "{} is", "subject": "A",
-                                   "subject": "B", "target_new": {"str": "x"}, "target_true": {"str": "y"}}}])"),
-                    "[1].requested_rewrite.subject", "duplicate key");
   expect_file_error(dir, "", "is a directory");
+
+  const std::string dup = write_text(dir, "dup.json", "[{" + rewrite + R"(}, {"requested_rewrite": {"prompt": "{} is",
+      "subject": "A", "subject": "B", "target_new": {"str": "x"}, "target_true": {"str": "y"}}}, {"case_id": 9, )" +
+                                                           rewrite + "}]");
+  revive::testing::expect_input_error([&] { read_counterfact_rome(dup); }, dup, "[1].requested_rewrite.subject",
+                                      "duplicate key");
+  const ReadResult r = read_counterfact_rome(dup, skip);
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[1].case_id, 9);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].index, 1u);
+  EXPECT_EQ(r.skipped[0].field, "requested_rewrite.subject");
+  EXPECT_NE(r.skipped[0].what.find("duplicate key \"subject\""), std::string::npos) << r.skipped[0].what;
 }
 
 // A case_id past INT64_MAX is refused rather than wrapped to a negative id.

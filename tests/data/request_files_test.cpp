@@ -191,8 +191,18 @@ TEST(RequestFiles, FileErrorsNameTheFile) {
   const std::string overflow = write_text(dir, "overflow.json", R"([{"case_id": 1e400, "requested_rewrite": {}}])");
   expect_error(overflow, RequestFormat::kAuto, "", "number overflow");
   expect_error(overflow, RequestFormat::kCounterFactRome, "", "number overflow");
+  // A duplicate key is its record's problem: rejected (skip_bad_records() would skip it).
   const std::string dup = write_text(dir, "dup.json", R"([{"case_id": 1, "case_id": 2, "requested_rewrite": {}}])");
+  opts.read.on_error = OnError::kReject;
   expect_error(dup, RequestFormat::kAuto, "[0].case_id", "duplicate key");
+  opts.read = skip_bad_records();
+  opts.format = RequestFormat::kAuto;
+  RequestFormat format_read = RequestFormat::kAuto;
+  const ReadResult skipped = read_requests(dup, opts, &format_read);
+  EXPECT_EQ(format_read, RequestFormat::kCounterFactRome);
+  EXPECT_TRUE(skipped.requests.empty());
+  ASSERT_EQ(skipped.skipped.size(), 1u);
+  EXPECT_EQ(skipped.skipped[0].field, "case_id");
   // A folder is refused the same way whether it is read as JSON or as JSONL.
   const std::string folder = dir + "/folder.json";
   const std::string folder_jsonl = dir + "/folder.jsonl";

@@ -12,6 +12,7 @@
 #include "tests/data/write_text.h"
 #include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::data {
 namespace {
@@ -149,21 +150,20 @@ TEST(Zsre, MalformedRecords) {
   for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(r.skipped[i].field, cases[i].field);
 }
 
-// A duplicate key is a whole-file error naming its path, not a silent "last one wins".
+// A duplicate key is the record's error naming its path, not a silent "last
+// one wins": rejected, or with --on-error skip that record alone is left out.
 TEST(Zsre, DuplicateKeyNamesItsPath) {
   const std::string dir = revive::testing::temp_dir("zsre-dup");
   const std::string file = write_text(dir, "dup.json", R"([{"subject": "S", "src": "What is S?", "alt": "b",
       "answers": ["a"]}, {"subject": "S", "src": "What is S?", "alt": "b", "alt": "c", "answers": ["a"]}])");
+  revive::testing::expect_input_error([&] { read_zsre(file); }, file, "[1].alt", "duplicate key");
   ZsreOptions opts;
   opts.read.on_error = OnError::kSkip;
-  try {
-    read_zsre(file, opts);
-    FAIL() << "accepted";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), file);
-    EXPECT_EQ(e.field(), "[1].alt");
-    EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
-  }
+  const ReadResult r = read_zsre(file, opts);
+  ASSERT_EQ(r.requests.size(), 1u);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].index, 1u);
+  EXPECT_EQ(r.skipped[0].field, "alt");
 }
 
 }  // namespace

@@ -40,6 +40,25 @@ TEST(StrictJson, DuplicateKeyIsNamedByItsPath) {
   }
 }
 
+// A reader of a list of records asks for a duplicate inside an element to mark
+// that element only; the first duplicate of each element is kept, with its
+// path inside the element. Outside a top-level list it still fails the text.
+TEST(StrictJson, DuplicatesCanBeIsolatedToTheirListElement) {
+  const StrictJson r = parse_json_strict(
+      R"([{"s": 1, "s": 2}, {"ok": 1}, {"r": {"p": [{"k": 1, "k": 2}]}, "r": 3, "t": 1, "t": 2}])", 0, true);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.value.size(), 3u);
+  ASSERT_EQ(r.element_problems.size(), 2u);
+  EXPECT_EQ(r.element_problems.at(0).path, "s");
+  EXPECT_NE(r.element_problems.at(0).what.find("duplicate key \"s\""), std::string::npos);
+  EXPECT_EQ(r.element_problems.at(2).path, "r.p[0].k");
+  const StrictJson object = parse_json_strict(R"({"a": [{"k": 1, "k": 2}]})", 0, true);
+  EXPECT_FALSE(object.ok());
+  EXPECT_EQ(object.error_path, "a[0].k");
+  const StrictJson top = parse_json_strict(R"({"a": 1, "a": 2})", 0, true);
+  EXPECT_FALSE(top.ok());
+}
+
 TEST(StrictJson, NlohmannErrorsAreReturnedWithTheirMessage) {
   const std::string huge = "[" + std::string(1, '1') + std::string(400, '0') + "]";
   for (const std::string& text : {std::string("[1e400]"), huge, std::string(R"({"case_id": -1e999})")}) {
