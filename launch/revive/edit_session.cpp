@@ -179,6 +179,10 @@ std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::ba
         throw InputError(file, "__metadata__.tau",
                          "made with tau " + nlohmann::json(b->tau()).dump() + "; this run asks for " + tag);
       }
+      if (o.energy == 0 && b->k() != o.rsvd.rank) {
+        throw InputError(file, "__metadata__.k",
+                         "holds k = " + std::to_string(b->k()) + "; this run asks for " + tag);
+      }
       say("basis of " + name + ": k = " + std::to_string(b->k()) + " (cached: " + file + ")");
     } else {
       const auto t0 = std::chrono::steady_clock::now();

@@ -49,6 +49,17 @@ expect_error() {  # expect_error <text the message must hold> <revive arguments.
   if "$revive" "$@" > /dev/null 2> "$work/err"; then fail "accepted: $*"; fi
   grep -q -- "$want" "$work/err" || fail "the error does not say '$want': $(cat "$work/err")"
 }
+# A cached basis is found by its name (tau or k, and the weights' fingerprint);
+# a file renamed to other settings is refused, not used.
+"$revive" basis "${base[@]}" --rank 3 --json > /dev/null
+k3=$(ls "$work"/cache/basis-*-k3-*.safetensors)
+cp "$k3" "${k3/-k3-/-k5-}"
+expect_error "__metadata__.k: holds k = 3; this run asks for k5" basis "${base[@]}" --rank 5
+tau_file=$(ls "$work"/cache/basis-*-tau0.5-*.safetensors)
+cp "$tau_file" "${tau_file/-tau0.5-/-tau0.6-}"
+expect_error "made with tau 0.5; this run asks for tau0.6" basis "${base[@]}" --tau 0.6
+rm "${k3/-k3-/-k5-}" "${tau_file/-tau0.5-/-tau0.6-}"
+
 resume_at=("${common[@]}" --metrics-every 10 --out "$work/resumed" --resume)
 expect_error "more than the 10" edit "${resume_at[@]}" --filter revive --num-edits 10
 expect_error "run_config.filters" edit "${resume_at[@]}" --num-edits 30
