@@ -10,6 +10,7 @@
 #include "tests/data/write_text.h"
 #include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::data {
 namespace {
@@ -108,13 +109,8 @@ TEST(RequestJsonl, MalformedLinesNameTheLineAndField) {
     // The broken record on line 3 (index 2), after a blank line.
     const std::string file =
         write_text(dir, "c" + std::to_string(i) + ".jsonl", ok + "\n\n" + cases[i].line + "\n");
-    try {
-      read_requests_jsonl(file);
-      ADD_FAILURE() << "case " << i << " accepted";
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.file(), file);
-      EXPECT_EQ(e.field(), "[2]." + cases[i].field) << e.what();
-    }
+    SCOPED_TRACE("case " + std::to_string(i));
+    revive::testing::expect_input_error([&] { read_requests_jsonl(file); }, file, "[2]." + cases[i].field);
     all += cases[i].line + "\n";
   }
   ReadOptions skip;
@@ -155,14 +151,9 @@ TEST(RequestJsonl, EachBadLineIsOneRecordError) {
   std::string all = ok + "\n";
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string file = write_text(dir, "c" + std::to_string(i) + ".jsonl", ok + "\n" + cases[i].line + "\n");
-    try {
-      read_requests_jsonl(file);
-      ADD_FAILURE() << "case " << i << " accepted";
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.file(), file);
-      EXPECT_EQ(e.field(), "[1]." + cases[i].field) << e.what();
-      EXPECT_NE(std::string(e.what()).find(cases[i].what), std::string::npos) << e.what();
-    }
+    SCOPED_TRACE("case " + std::to_string(i));
+    revive::testing::expect_input_error([&] { read_requests_jsonl(file); }, file, "[1]." + cases[i].field,
+                                        cases[i].what);
     all += cases[i].line + "\n";
   }
   all += R"({"prompt_template": "{} was", "subject": "B", "target_new": "y", "case_id": 9223372036854775807})";

@@ -75,13 +75,7 @@ TEST(Zsre, EmptyAltIsRejectedOrSkipped) {
   const std::vector<size_t> empty = empty_alt_records(raw);
   ASSERT_FALSE(empty.empty());
   ASSERT_GT(empty.front(), 0u);
-  try {
-    read_zsre(file);
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), file);
-    EXPECT_EQ(e.field(), "[" + std::to_string(empty.front()) + "].alt");
-  }
+  revive::testing::expect_input_error([&] { read_zsre(file); }, file, "[" + std::to_string(empty.front()) + "].alt");
   ZsreOptions opts;
   opts.read.on_error = OnError::kSkip;
   const ReadResult r = read_zsre(file, opts);

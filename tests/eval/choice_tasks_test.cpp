@@ -8,6 +8,7 @@
 #include "sharding/errors.h"
 #include "tests/eval/bigram_model.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::eval {
 namespace {
@@ -45,13 +46,8 @@ TEST(ChoiceTasks, ReadsRecordsAndSkipsBlankLines) {
 void choice_test_expect_error(const std::string& line3, const std::string& field) {
   const std::string ok = "{\"prompt\": \"a\", \"choices\": [\"b\", \"c\"], \"label\": 0}\n";
   const std::string f = choice_test_file("choices-bad", ok + "\n" + line3 + "\n" + ok);
-  try {
-    read_choice_tasks(f);
-    ADD_FAILURE() << "no error for " << line3;
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), f);
-    EXPECT_EQ(e.field(), field) << e.what();
-  }
+  SCOPED_TRACE(line3);
+  ::revive::testing::expect_input_error([&] { read_choice_tasks(f); }, f, field);
 }
 
 TEST(ChoiceTasks, BadRecordsNameFileLineAndField) {

@@ -9,6 +9,7 @@
 #include "lib/eval/report.h"
 #include "sharding/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::eval {
 namespace {
@@ -102,13 +103,7 @@ TEST(Report, MissingGnuplotIsANoteNotAFailure) {
 TEST(Report, BadLinesNameFileAndLine) {
   const std::string dir = ::revive::testing::temp_dir("report-bad");
   const std::string f = report_test_write(dir, "bad.jsonl", "{\"edits\": 1}\n{\"edits\": 1.5}\n");
-  try {
-    read_metrics_jsonl(f);
-    ADD_FAILURE() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), f);
-    EXPECT_EQ(e.field(), "line 2: edits");
-  }
+  ::revive::testing::expect_input_error([&] { read_metrics_jsonl(f); }, f, "line 2: edits");
   EXPECT_THROW(read_metrics_jsonl(report_test_write(dir, "bad2.jsonl", "{\"x\": 1}\n")), InputError);
   EXPECT_THROW(read_metrics_jsonl(report_test_write(dir, "bad3.jsonl", "nonsense\n")), InputError);
   EXPECT_THROW(read_metrics_jsonl(dir + "/missing.jsonl"), InputError);

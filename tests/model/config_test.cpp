@@ -14,6 +14,7 @@
 #include "sharding/errors.h"
 #include "sharding/layout/shard_loader.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::model {
 namespace {
@@ -42,13 +43,8 @@ json gpt2_config_json() {
 ModelConfig parse_test_config(const json& j) { return parse_config(j.dump(), "dir/config.json"); }
 
 void expect_config_field_error(const json& j, const std::string& field) {
-  try {
-    parse_test_config(j);
-    ADD_FAILURE() << "no InputError for field " << field << " in " << j.dump();
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), "dir/config.json") << e.what();
-    EXPECT_EQ(e.field(), field) << e.what();
-  }
+  SCOPED_TRACE(j.dump());
+  ::revive::testing::expect_input_error([&] { parse_test_config(j); }, "dir/config.json", field);
 }
 
 TEST(ConfigTest, LlamaWithGqa) {
@@ -269,13 +265,9 @@ TEST(ConfigTest, Stories260KTensorsHaveTheConfigsShapes) {
   // The same checkpoint under a config that disagrees: the error names the file and tensor.
   ModelConfig wrong = c;
   wrong.intermediate_size = c.intermediate_size - 1;
-  try {
-    sharding::checked_layout(ckpt, "model.layers.2.mlp.down_proj.weight", model_dims(wrong));
-    ADD_FAILURE();
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), dir + "/model.safetensors");
-    EXPECT_EQ(e.field(), "model.layers.2.mlp.down_proj.weight");
-  }
+  ::revive::testing::expect_input_error(
+      [&] { sharding::checked_layout(ckpt, "model.layers.2.mlp.down_proj.weight", model_dims(wrong)); },
+      dir + "/model.safetensors", "model.layers.2.mlp.down_proj.weight");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // The check most error tests make: a call must throw revive::InputError naming
-// a file and a field, with a given phrase in its message.
+// a file and a field, with a given phrase in its message (any message when
+// `what` is empty).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,7 +11,7 @@
 namespace revive::testing {
 
 template <class Call>
-void expect_input_error(Call&& call, const std::string& file, const std::string& field, const std::string& what) {
+void expect_input_error(Call&& call, const std::string& file, const std::string& field, const std::string& what = "") {
   try {
     call();
     ADD_FAILURE() << file << " accepted";

@@ -12,9 +12,12 @@
 #include "sharding/errors.h"
 #include "tests/sharding/checkpoint/raw_safetensors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::sharding {
 namespace {
+
+using ::revive::testing::expect_input_error;
 
 namespace fs = std::filesystem;
 
@@ -110,28 +113,11 @@ TEST(CheckpointReaderTest, MissingTensorNamesFolderAndTensor) {
   write_checkpoint(dir, sample_tensors());
   CheckpointReader r(dir);
   EXPECT_FALSE(r.contains("lm_head.weight"));
-  try {
-    r.read("lm_head.weight", at::kFloat);
-    ADD_FAILURE() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), dir);
-    EXPECT_EQ(e.field(), "lm_head.weight");
-  }
+  expect_input_error([&] { r.read("lm_head.weight", at::kFloat); }, dir, "lm_head.weight");
 }
 
 void write_index_json(const std::string& dir, const std::string& text) {
   std::ofstream(fs::path(dir) / "model.safetensors.index.json") << text;
-}
-
-template <class Fn>
-void expect_reader_input_error(Fn fn, const std::string& file, const std::string& field) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError for " << file << " " << field;
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), file) << e.what();
-    EXPECT_EQ(e.field(), field) << e.what();
-  }
 }
 
 TEST(CheckpointReaderTest, MalformedIndex) {
@@ -143,25 +129,25 @@ TEST(CheckpointReaderTest, MalformedIndex) {
   EXPECT_TRUE(at::equal(CheckpointReader(dir).read("x", at::kFloat), at::ones({2})));
 
   write_index_json(dir, R"({"weight_map": {"x": "part.safetensors"})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "");
+  expect_input_error([&] { CheckpointReader r(dir); }, index, "");
   write_index_json(dir, R"({"metadata": {}})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map");
+  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map");
   write_index_json(dir, R"({"weight_map": {"y": "part.safetensors"}})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.y");
+  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.y");
   write_index_json(dir, R"({"weight_map": {"x": "../part.safetensors"}})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
+  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
   write_index_json(dir, R"({"weight_map": {"x": 3}})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
+  expect_input_error([&] { CheckpointReader r(dir); }, index, "weight_map.x");
   const std::string gone = (fs::path(dir) / "gone.safetensors").string();
   write_index_json(dir, R"({"weight_map": {"x": "gone.safetensors"}})");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, gone, "");
+  expect_input_error([&] { CheckpointReader r(dir); }, gone, "");
 }
 
 TEST(CheckpointReaderTest, EmptyOrMissingFolder) {
   const std::string dir = revive::testing::temp_dir("ckpt");
-  expect_reader_input_error([&] { CheckpointReader r(dir); }, dir, "");
+  expect_input_error([&] { CheckpointReader r(dir); }, dir, "");
   const std::string none = dir + "/nope";
-  expect_reader_input_error([&] { CheckpointReader r(none); }, none, "");
+  expect_input_error([&] { CheckpointReader r(none); }, none, "");
 }
 
 TEST(CheckpointReaderTest, Stories260KSlicesEqualFullReads) {

@@ -9,6 +9,7 @@
 
 #include "sharding/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::sharding {
 namespace {
@@ -44,14 +45,7 @@ TEST(FileTree, MissingFileNamesThePathAndTheHint) {
 // file. A device or pipe is read (a shell's <(...) is one).
 TEST(FileTree, AFolderIsNotReadAsAFileButADeviceIs) {
   const std::string dir = testing::temp_dir("file-tree");
-  try {
-    read_text_file(dir);
-    ADD_FAILURE() << "a folder was read";
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), dir);
-    EXPECT_EQ(e.field(), "");
-    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
-  }
+  ::revive::testing::expect_input_error([&] { read_text_file(dir); }, dir, "", "is a directory");
   EXPECT_EQ(read_text_file("/dev/null"), "");
   EXPECT_NO_THROW(refuse_directory(dir + "/absent"));  // the open that follows reports it
 }

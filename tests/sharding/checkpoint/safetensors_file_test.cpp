@@ -11,6 +11,7 @@
 #include "sharding/errors.h"
 #include "tests/sharding/checkpoint/raw_safetensors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::sharding {
 namespace {
@@ -19,17 +20,7 @@ namespace fs = std::filesystem;
 using revive::testing::raw_safetensors;
 using revive::testing::write_bytes;
 
-// Expects an InputError from `fn` whose file is `path` and whose field is `field`.
-template <class Fn>
-void expect_input_error(Fn fn, const std::string& path, const std::string& field) {
-  try {
-    fn();
-    ADD_FAILURE() << "no InputError for " << path << " field " << field;
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.file(), path) << e.what();
-    EXPECT_EQ(e.field(), field) << e.what();
-  }
-}
+using ::revive::testing::expect_input_error;
 
 class SafetensorsFileTest : public ::testing::Test {
  protected:

@@ -9,6 +9,7 @@
 #include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/input_error.h"
 
 namespace revive::sharding {
 namespace {
@@ -65,14 +66,8 @@ TEST(ShardLoaderTest, ShapeThatDoesNotMatchTheConfigNamesFileAndTensor) {
   LocalCommunicator tp("tp");
   const std::string file = dir + "/model.safetensors";
   auto expect_error = [&](const std::string& name, const std::string& file_expected, const std::string& text) {
-    try {
-      load_shard(ckpt, name, loader_gpt2_dims(), tp, at::kFloat);
-      ADD_FAILURE() << "no error for " << name;
-    } catch (const InputError& e) {
-      EXPECT_EQ(e.file(), file_expected);
-      EXPECT_EQ(e.field(), name);
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-    }
+    ::revive::testing::expect_input_error([&] { load_shard(ckpt, name, loader_gpt2_dims(), tp, at::kFloat); },
+                                          file_expected, name, text);
   };
   expect_error("transformer.h.0.mlp.c_fc.weight", file, "does not match config.json");
   expect_error("transformer.h.3.mlp.c_fc.weight", file, "1 layers");
