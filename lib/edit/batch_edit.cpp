@@ -23,6 +23,13 @@
 namespace revive::edit {
 namespace {
 
+// "request 3 of the batch ("Tom had a pet" -> "cat", case_id 7)", for errors.
+std::string request_label(const std::vector<data::EditRequest>& batch, size_t i) {
+  const std::string id = batch[i].case_id ? ", case_id " + std::to_string(*batch[i].case_id) : "";
+  return "request " + std::to_string(i) + " of the batch (\"" + batch[i].prompt() + "\" -> \"" + batch[i].target_new +
+         "\"" + id + ")";
+}
+
 double batch_seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -325,10 +332,8 @@ double BatchEditor::check_edited_model(const std::vector<data::EditRequest>& bat
   const TargetScores scores = score_targets(model_, tokenizer_, batch);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!std::isfinite(scores.nll_new[i])) {
-      const std::string id = batch[i].case_id ? ", case_id " + std::to_string(*batch[i].case_id) : "";
-      throw Error("batch rejected: on the edited model the log-probability of request " + std::to_string(i) +
-                  " of the batch (\"" + batch[i].prompt() + "\" -> \"" + batch[i].target_new + "\"" + id +
-                  ") is not finite: the update overflowed the model's activations; the weights were restored");
+      throw Error("batch rejected: on the edited model the log-probability of " + request_label(batch, i) +
+                  " is not finite: the update overflowed the model's activations; the weights were restored");
     }
   }
   return efficacy(scores);
@@ -350,6 +355,16 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   }
   report.seconds_values = batch_seconds_since(t);
   const at::Tensor& zs = report.values.targets;
+  // A v* whose own loss overflowed (its delta drives the target's probability
+  // to 0 in the compute dtype) is no target to edit towards, even if finite.
+  for (size_t i = 0; i < report.values.final_loss.size(); ++i) {
+    if (!std::isfinite(report.values.final_loss[i])) {
+      throw Error("batch rejected: the v* optimisation of " + request_label(batch, i) + " ended with a loss of " +
+                  std::to_string(report.values.final_loss[i]) +
+                  " (its delta overflowed the model's outputs; lower the v* learning rate or the clamp norm "
+                  "factor); the weights were not touched");
+    }
+  }
 
   std::map<std::string, at::Tensor> backup;
   for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();

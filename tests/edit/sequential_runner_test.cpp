@@ -518,6 +518,31 @@ TEST(BatchEditor, AFiniteUpdateThatOverflowsIsRejectedWithWeightsAndKeyMemoryRes
   }
 }
 
+// A v* learning rate and clamp far out of range drive the target's probability
+// to 0 in f32: the v* loss is inf though the delta is finite. The batch is
+// rejected before any weight is written.
+TEST(BatchEditor, AValueWhoseLossOverflowsIsRejectedBeforeAnyEdit) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  StoriesRun s(folder, corpus);
+  auto editor = s.make_editor("memit");
+  std::map<std::string, at::Tensor> weights;
+  for (const auto& n : s.names) weights[n] = s.model->linear_weight(n).local().clone();
+  EditPlan plan = s.plan(kMechanicsSteps);
+  plan.values.lr = 1e20;
+  plan.values.clamp_norm_factor = 1e30;
+  BatchEditor be(*s.model, s.tok, *editor, plan);
+  try {
+    be.apply(first_story_batch());
+    ADD_FAILURE() << "the batch was accepted";
+  } catch (const Error& e) {
+    for (const char* part : {"the v* optimisation of request", "ended with a loss of inf", "not touched"}) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  }
+  for (const auto& n : s.names) EXPECT_TRUE(at::equal(s.model->linear_weight(n).local(), weights.at(n))) << n;
+}
+
 TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
