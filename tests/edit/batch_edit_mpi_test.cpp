@@ -20,7 +20,7 @@
 #include "sharding/comm/local_communicator.h"
 #include "sharding/process_grid.h"
 #include "tests/edit/stories_edit_fixture.h"
-#include "tests/edit/story_world.h"
+#include "lib/data/story_world.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/test_world.h"
 
@@ -106,7 +106,7 @@ EditedModel edit_once(Variant variant, const std::string& folder, const model::T
     }
     if (!fp.empty()) be.set_filters(n, fp);
   }
-  auto requests = testing::story_world_requests();
+  auto requests = data::story_world_requests();
   requests.resize(7);  // uneven over dp 2
   // Requests 3 and 4 share a subject, so one delta: dp 2's even cut (4 | 3)
   // would split them, and the shares must follow the group instead.

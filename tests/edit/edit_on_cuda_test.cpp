@@ -30,7 +30,7 @@
 #include "sharding/comm/local_communicator.h"
 #include "tests/edit/edit_fixtures.h"
 #include "tests/edit/stories_edit_fixture.h"
-#include "tests/edit/story_world.h"
+#include "lib/data/story_world.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::edit {
@@ -205,7 +205,7 @@ EditRun edit_twice(Variant v, const std::string& folder, const model::Tokenizer&
       be.set_filters(n, fp);
     }
   }
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   for (std::ptrdiff_t b = 0; b < 2; ++b) {
     const std::vector<data::EditRequest> batch(requests.begin() + 5 * b, requests.begin() + 5 * (b + 1));
     run.reports.push_back(be.apply(batch));

@@ -22,7 +22,7 @@
 #include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"
 #include "tests/edit/stories_edit_fixture.h"
-#include "tests/edit/story_world.h"
+#include "lib/data/story_world.h"
 #include "tests/support/fixtures.h"
 
 namespace revive::edit {
@@ -67,7 +67,7 @@ TEST(EditPipeline, SubjectPromptLocatesTheSubjectsLastToken) {
 TEST(EditPipeline, KeysAverageWithinThenAcrossTemplateGroups) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   LoadedStories s(folder);
-  const auto reqs = testing::story_world_requests();
+  const auto reqs = data::story_world_requests();
   const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
   const ContextTemplates templates = {{"{}"}, {"Once upon a time. {}", "The sun was hot. {}"}};
   const at::Tensor keys = compute_keys(*s.m, s.tok, few, 2, "mlp.down_proj", templates, /*batch_size=*/4);
@@ -116,7 +116,7 @@ TEST(EditPipeline, ContextTemplatesAreGeneratedDeterministically) {
 TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   LoadedStories s(folder);
-  const auto reqs = testing::story_world_requests();
+  const auto reqs = data::story_world_requests();
   const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
   const ContextTemplates templates = {{"{}"}, {"One day. {}"}};
   ValueOptions o;
@@ -148,7 +148,7 @@ TEST(EditPipeline, AHugeValueStepIsClampedToTheBoundNotToZero) {
   // still scale the delta onto its bound instead of reading inf and zeroing it.
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   LoadedStories s(folder);
-  const auto reqs = testing::story_world_requests();
+  const auto reqs = data::story_world_requests();
   const ContextTemplates templates = {{"{}"}};
   ValueOptions o;
   o.lr = 1e30;
@@ -168,7 +168,7 @@ TEST(EditPipeline, ValueLossBeforeTheFirstStepIsTheTargetsNllOfAFullPass) {
   // targets of several tokens, at both fact tokens.
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   LoadedStories s(folder);
-  const auto world = testing::story_world_requests();
+  const auto world = data::story_world_requests();
   std::vector<data::EditRequest> reqs(world.begin(), world.begin() + 2);
   reqs[1].target_new = "big red ball in the park";
   const ContextTemplates templates = {{"{}"}, {"One day. {}", "Long ago, near a river. {}"}};

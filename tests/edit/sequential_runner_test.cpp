@@ -25,7 +25,7 @@
 #include "lib/spectral/revive_filter.h"
 #include "sharding/comm/local_communicator.h"
 #include "tests/edit/stories_edit_fixture.h"
-#include "tests/edit/story_world.h"
+#include "lib/data/story_world.h"
 #include "tests/support/fixture_files.h"
 #include "tests/support/fixtures.h"
 
@@ -123,7 +123,7 @@ struct StoriesRun {
 
 // The story world's first batch of 10, the one the mechanics tests edit.
 std::vector<data::EditRequest> first_story_batch() {
-  const auto all = testing::story_world_requests();
+  const auto all = data::story_world_requests();
   return {all.begin(), all.begin() + 10};
 }
 
@@ -152,7 +152,7 @@ AcceptanceFigures run_story_world(StoriesRun& s, const std::string& editor_name,
   RunnerOptions ro;
   ro.batch_size = 10;
   SequentialRunner runner(be, ro);
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   const RunSummary sum = runner.run(requests);
   AcceptanceFigures fig;
   for (const auto& rec : sum.records) fig.batch_efficacy.push_back(rec.at("batch_efficacy").get<double>());
@@ -172,11 +172,11 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun plain(folder, corpus);
-  const double before = SequentialRunner::efficacy(*plain.model, plain.tok, testing::story_world_requests());
+  const double before = SequentialRunner::efficacy(*plain.model, plain.tok, data::story_world_requests());
   const AcceptanceFigures f = run_story_world(plain, GetParam(), /*revive=*/false);
   std::cout << "[ figures ] " << GetParam() << ": efficacy before " << before << "; " << describe(f) << "\n";
   ASSERT_EQ(f.batch_efficacy.size(), 5u);
-  EXPECT_EQ(before, 0.0) << "target_true is the unedited model's own choice (story_world.h)";
+  EXPECT_EQ(before, 0.0) << "target_true is the unedited model's own choice (lib/data/story_world.h)";
   if (GetParam() == "memit") {
     // Issue 5's bar: >= 90% per batch right after it is applied, >= 80% over all
     // 50 on the final model. Measured on OpenBLAS's SkylakeX kernels: 0.9 0.9 1 1
@@ -187,14 +187,15 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
     EXPECT_GE(f.final_efficacy, 0.8) << describe(f);
   } else {
     // AlphaEdit meets that bar or not depending on the BLAS's rounding: a
-    // relation's keys are alike across names (story_world.h), AlphaEdit's key
-    // cache holds the earlier edits of a relation against the later ones, and
-    // a few requests end within rounding of the efficacy boundary. Measured on
-    // one machine, same build: OpenBLAS Haswell kernels (OPENBLAS_CORETYPE=
-    // Haswell) 0.9 0.9 1 1 0.9, final 0.86; SkylakeX kernels 0.9 0.9 1 0.9 0.8,
-    // 0.74; f64 0.9 0.9 0.9 1 0.8, 0.76 (Haswell) / 0.72 (SkylakeX); 4 orders:
-    // lowest batch 0.7-0.9, final 0.74-0.82. Pinned at what every kernel
-    // reaches, so regressions show and a machine's BLAS does not fail CI.
+    // relation's keys are alike across names (lib/data/story_world.h),
+    // AlphaEdit's key cache holds the earlier edits of a relation against the
+    // later ones, and a few requests end within rounding of the efficacy
+    // boundary. Measured on one machine, same build: OpenBLAS Haswell kernels
+    // (OPENBLAS_CORETYPE=Haswell) 0.9 0.9 1 1 0.9, final 0.86 (one BLAS thread:
+    // 0.9 0.9 1 0.9 0.8, 0.82); SkylakeX kernels 0.9 0.9 1 0.9 0.8, 0.74; f64
+    // 0.9 0.9 0.9 1 0.8, 0.76 (Haswell) / 0.72 (SkylakeX); other orders:
+    // bench_story_world. Pinned at what every kernel reaches, so regressions
+    // show and a machine's BLAS does not fail CI.
     for (double e : f.batch_efficacy) EXPECT_GE(e, 0.7) << describe(f);
     EXPECT_GE(f.final_efficacy, 0.7) << describe(f);
   }
@@ -221,7 +222,7 @@ TEST(BatchEditor, RewoundValuesAreOptimisedOnTheOriginalWeights) {
   plan.values.steps = 10;
   plan.rewind_values = true;
   BatchEditor be(*s.model, s.tok, *editor, plan);
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   const std::vector<data::EditRequest> first(requests.begin(), requests.begin() + 10);
   const std::vector<data::EditRequest> second(requests.begin() + 10, requests.begin() + 20);
   be.apply(first);
@@ -420,7 +421,7 @@ TEST(SequentialRunner, NanUpdateIsRejectedAndLeavesWeightsAndCheckpointIntact) {
   StoriesRun s(folder, corpus);
   auto editor = s.make_editor("memit");
   const std::string out = revive::testing::temp_dir("runner-nan");
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   {
     BatchEditor be(*s.model, s.tok, *editor, s.plan(kMechanicsSteps));
     RunnerOptions ro;
@@ -476,7 +477,7 @@ TEST(BatchEditor, AFiniteUpdateThatOverflowsIsRejectedWithWeightsAndKeyMemoryRes
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
   StoriesRun s(folder, corpus);
   auto editor = s.make_editor("alphaedit");
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   const std::vector<data::EditRequest> first(requests.begin(), requests.begin() + 5);
   const std::vector<data::EditRequest> second(requests.begin() + 5, requests.begin() + 10);
   {
@@ -546,7 +547,7 @@ TEST(BatchEditor, AValueWhoseLossOverflowsIsRejectedBeforeAnyEdit) {
 TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   auto run = [&](const std::string& out, int64_t edits, bool resume, StoriesRun& s, Editor& editor) {
     BatchEditor be(*s.model, s.tok, editor, s.plan(kMechanicsSteps));
     RunnerOptions ro;
@@ -593,7 +594,7 @@ TEST(SequentialRunner, ResumeFromCheckpointEqualsAnUninterruptedRun) {
 TEST(SequentialRunner, AResumeBetweenRecordsAveragesTheSameBatches) {
   REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
   REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
-  const auto requests = testing::story_world_requests();
+  const auto requests = data::story_world_requests();
   auto options = [](const std::string& out, bool resume) {
     RunnerOptions ro;
     ro.batch_size = 10;
@@ -680,7 +681,7 @@ TEST(SequentialRunner, AFailingEvaluationNamesTheBatchAndTheLastCheckpoint) {
     return nlohmann::json::object();
   });
   try {
-    runner.run(testing::story_world_requests());
+    runner.run(data::story_world_requests());
     ADD_FAILURE() << "the failing evaluation was not reported";
   } catch (const Error& e) {
     const std::string msg = e.what();
