@@ -17,9 +17,12 @@ struct JsonFrame {
   std::set<std::string> keys;  // object: keys seen so far
 };
 
-std::string frames_path(const std::vector<JsonFrame>& frames) {
+// The JSON path of the value being read, from frame `from` down ("[3].a.b" from
+// 0; "a.b", the path inside the top-level list's element, from 1).
+std::string frames_path(const std::vector<JsonFrame>& frames, std::size_t from = 0) {
   std::string path;
-  for (const JsonFrame& f : frames) {
+  for (std::size_t i = from; i < frames.size(); ++i) {
+    const JsonFrame& f = frames[i];
     if (f.array) {
       path += "[" + std::to_string(f.next - 1) + "]";
     } else {
@@ -27,13 +30,6 @@ std::string frames_path(const std::vector<JsonFrame>& frames) {
     }
   }
   return path;
-}
-
-// The path below the top-level list's element: "[3].a.b" -> "a.b".
-std::string inside_element(const std::string& path) {
-  const std::size_t close = path.find(']');
-  if (close == std::string::npos) return path;
-  return path.substr(close + 1 < path.size() && path[close + 1] == '.' ? close + 2 : close + 1);
 }
 
 }  // namespace
@@ -70,13 +66,12 @@ StrictJson parse_json_strict(std::string_view text, int max_depth, bool isolate_
         JsonFrame& object = frames.back();
         object.key = parsed.get<std::string>();
         if (!object.keys.insert(object.key).second) {
-          const std::string path = frames_path(frames);
           const std::string what = "duplicate key \"" + object.key + "\"";
           if (isolate_list_elements && frames.size() >= 2 && frames.front().array) {
-            out.element_problems.emplace(frames.front().next - 1, JsonElementProblem{inside_element(path), what});
+            out.element_problems.emplace(frames.front().next - 1, JsonElementProblem{frames_path(frames, 1), what});
             break;
           }
-          fail(path, what);
+          fail(frames_path(frames), what);
           return false;
         }
         break;
