@@ -16,7 +16,6 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -25,6 +24,7 @@
 #include <sstream>
 #include <string>
 
+#include "bench/bench_data.h"
 #include "lib/data/request_files.h"
 #include "lib/edit/batch_edit.h"
 #include "lib/edit/editor_factory.h"
@@ -51,9 +51,7 @@ double bench_seconds(const std::function<void()>& f) {
 
 int main(int argc, char** argv) {
   using namespace revive;
-  const char* env = std::getenv("REVIVE_TEST_DATA");
-  const std::string data = env != nullptr ? env : "../shared/data";
-  std::string model_dir = data + "/stories260K-hf", corpus = data + "/text_corpora/tinystories_head_2MiB.txt";
+  std::string model_dir = bench::stories_model_dir(), corpus = bench::stories_corpus();
   std::string requests_file, batches_arg = "1,10,50", preset_name = "stories260k";
   std::string editors_arg;
   size_t n = 50, editor_n = 20, editor_batch = 10;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "bench/bench_data.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/transformer.h"
 #include "lib/model/weight_source.h"
@@ -83,8 +84,7 @@ int main(int argc, char** argv) {
   int64_t batch = 4, tokens = 128;
   int iters = 5;
   // Fixtures: --data, else $REVIVE_TEST_DATA, else ../shared/data from the working directory.
-  const char* env = std::getenv("REVIVE_TEST_DATA");
-  std::string data = env ? env : "../shared/data";
+  std::string data = revive::bench::data_dir();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--batch") batch = std::atoll(argv[i + 1]);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_data.h"
 #include "lib/data/story_world.h"
 #include "lib/data/text_corpus.h"
 #include "lib/edit/batch_edit.h"
@@ -56,9 +57,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   using namespace revive;
-  const char* env = std::getenv("REVIVE_TEST_DATA");
-  const std::string data_dir = env != nullptr ? env : "../shared/data";
-  std::string model_dir = data_dir + "/stories260K-hf", corpus = data_dir + "/text_corpora/tinystories_head_2MiB.txt";
+  std::string model_dir = bench::stories_model_dir(), corpus = bench::stories_corpus();
   std::string editors_arg = "memit,alphaedit";
   int orders = 4;
   int64_t stats_documents = 200;  // as the acceptance test
