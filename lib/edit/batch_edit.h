@@ -26,11 +26,7 @@
 #include "lib/edit/request_clustering.h"
 #include "lib/edit/update_filter.h"
 #include "lib/edit/value_optimizer.h"
-
-namespace revive::model {
-class Transformer;
-class Tokenizer;
-}  // namespace revive::model
+#include "lib/model/model_fwd.h"
 
 namespace revive::sharding {
 class Communicator;

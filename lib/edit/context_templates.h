@@ -9,10 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace revive::model {
-class Transformer;
-class Tokenizer;
-}  // namespace revive::model
+#include "lib/model/model_fwd.h"
 
 namespace revive::edit {
 

@@ -15,11 +15,7 @@
 #include "lib/data/edit_request.h"
 #include "lib/edit/context_templates.h"
 #include "lib/edit/edit_prompts.h"
-
-namespace revive::model {
-class Transformer;
-class Tokenizer;
-}  // namespace revive::model
+#include "lib/model/model_fwd.h"
 
 namespace revive::edit {
 

@@ -10,10 +10,7 @@
 #include <vector>
 
 #include "lib/data/edit_request.h"
-
-namespace revive::model {
-class Tokenizer;
-}
+#include "lib/model/model_fwd.h"
 
 namespace revive::edit {
 

@@ -21,15 +21,8 @@
 #include <vector>
 
 #include "lib/data/text_corpus.h"
-
-namespace revive::model {
-class Transformer;
-class Tokenizer;
-}  // namespace revive::model
-
-namespace revive::sharding {
-class Communicator;
-}
+#include "lib/model/model_fwd.h"
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::edit {
 

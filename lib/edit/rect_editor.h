@@ -18,10 +18,7 @@
 
 #include "lib/edit/editor.h"
 #include "lib/edit/memit_editor.h"
-
-namespace revive::sharding {
-class Communicator;
-}
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::edit {
 

@@ -7,11 +7,7 @@
 #include <vector>
 
 #include "lib/data/edit_request.h"
-
-namespace revive::model {
-class Transformer;
-class Tokenizer;
-}  // namespace revive::model
+#include "lib/model/model_fwd.h"
 
 namespace revive::edit {
 

@@ -11,14 +11,8 @@
 #include <vector>
 
 #include "lib/eval/metric_list.h"
-
-namespace revive::model {
-class Tokenizer;
-class Transformer;
-}  // namespace revive::model
-namespace revive::sharding {
-class Communicator;
-}
+#include "lib/model/model_fwd.h"
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::eval {
 

@@ -27,14 +27,8 @@
 #include "lib/eval/metric_list.h"
 #include "lib/eval/ngram_entropy.h"
 #include "lib/model/generation.h"
-
-namespace revive::model {
-class Tokenizer;
-class Transformer;
-}  // namespace revive::model
-namespace revive::sharding {
-class Communicator;
-}
+#include "lib/model/model_fwd.h"
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::eval {
 

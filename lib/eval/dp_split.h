@@ -9,9 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace revive::sharding {
-class Communicator;
-}
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::eval {
 

@@ -20,14 +20,8 @@
 #include "lib/data/text_corpus.h"
 #include "lib/eval/metric_list.h"
 #include "lib/model/log_probs.h"
-
-namespace revive::model {
-class Tokenizer;
-class Transformer;
-}  // namespace revive::model
-namespace revive::sharding {
-class Communicator;
-}
+#include "lib/model/model_fwd.h"
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::eval {
 

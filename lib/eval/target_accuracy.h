@@ -7,10 +7,7 @@
 #include <vector>
 
 #include "lib/model/log_probs.h"
-
-namespace revive::model {
-class Transformer;
-}
+#include "lib/model/model_fwd.h"
 
 namespace revive::eval {
 

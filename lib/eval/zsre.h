@@ -14,14 +14,8 @@
 
 #include "lib/data/edit_request.h"
 #include "lib/eval/metric_list.h"
-
-namespace revive::model {
-class Tokenizer;
-class Transformer;
-}  // namespace revive::model
-namespace revive::sharding {
-class Communicator;
-}
+#include "lib/model/model_fwd.h"
+#include "sharding/comm/communicator_fwd.h"
 
 namespace revive::eval {
 

@@ -9,11 +9,7 @@
 
 #include "lib/data/toy_world.h"
 #include "lib/model/log_probs.h"
-
-namespace revive::model {
-class Tokenizer;
-class Transformer;
-}  // namespace revive::model
+#include "lib/model/model_fwd.h"
 
 namespace revive::train {
 

@@ -18,13 +18,10 @@
 #include <memory>
 
 #include "lib/data/toy_world.h"
+#include "lib/model/model_fwd.h"
 #include "lib/train/fact_recall.h"
 #include "lib/train/toy_model_config.h"
 #include "lib/train/trainable_llama.h"
-
-namespace revive::model {
-class Tokenizer;
-}
 
 namespace revive::train {
 
