@@ -9,7 +9,9 @@
 // rounding (kernels, threads), so give the same OMP_NUM_THREADS and
 // OPENBLAS_CORETYPE when comparing runs.
 //   bench_story_world [--model DIR] [--corpus FILE] [--orders N] [--editors memit,alphaedit] [--tau T]
-//                     [--stats-documents D]
+//                     [--stats-documents D] [--v-lr LR] [--v-steps S]
+// --v-lr and --v-steps override the preset's v* learning rate and step count
+// (as `revive edit` does), so other settings can be compared on the same orders.
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   int orders = 4;
   int64_t stats_documents = 200;  // as the acceptance test
   double tau = 0;                 // 0: no REVIVE filter
+  double v_lr = 0;                // 0: the preset's
+  int64_t v_steps = 0;            // 0: the preset's
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--model") model_dir = v;
@@ -70,6 +74,8 @@ int main(int argc, char** argv) {
     else if (a == "--editors") editors_arg = v;
     else if (a == "--tau") tau = std::stod(v);
     else if (a == "--stats-documents") stats_documents = std::stol(v);
+    else if (a == "--v-lr") v_lr = std::stod(v);
+    else if (a == "--v-steps") v_steps = std::stol(v);
     else {
       std::cerr << "bench_story_world: unknown option " << a << "\n";
       return 2;
@@ -79,8 +85,9 @@ int main(int argc, char** argv) {
     std::cerr << "bench_story_world: option " << argv[argc - 1] << " has no value\n";
     return 2;
   }
-  if (orders < 1 || !(tau >= 0 && tau <= 1) || stats_documents < 1) {
-    std::cerr << "bench_story_world: --orders >= 1, --tau in [0, 1], --stats-documents >= 1\n";
+  if (orders < 1 || !(tau >= 0 && tau <= 1) || stats_documents < 1 || !(v_lr >= 0 && v_lr < 1e6) || v_steps < 0) {
+    std::cerr << "bench_story_world: --orders >= 1, --tau in [0, 1], --stats-documents >= 1, --v-lr > 0, "
+                 "--v-steps >= 1\n";
     return 2;
   }
   try {
@@ -111,6 +118,11 @@ int main(int argc, char** argv) {
     const char* coretype = std::getenv("OPENBLAS_CORETYPE");
     out["openblas_coretype"] = coretype != nullptr ? coretype : "";
     out["tau"] = tau;
+    edit::ValueOptions values = preset.values();
+    if (v_lr > 0) values.lr = v_lr;
+    if (v_steps > 0) values.steps = v_steps;
+    out["v_lr"] = values.lr;
+    out["v_steps"] = values.steps;
     out["bar"] = {{"every_batch", kBatchBar}, {"final", kFinalBar}};
     for (const std::string& name : editors) {
       nlohmann::json runs = nlohmann::json::array();
@@ -128,7 +140,7 @@ int main(int argc, char** argv) {
         plan.layers.assign(preset.layers.begin(), preset.layers.end());
         plan.module = kModule;
         plan.templates = {{"{}"}, {"One day. {}", "Once upon a time. {}"}};
-        plan.values = preset.values();
+        plan.values = values;
         plan.rewind_values = name == "nse";  // as `revive edit --editor nse`
         if (name == "nse") plan.iterations = preset.nse_iterations();
         edit::BatchEditor be(*model, tok, *editor, plan);
