@@ -73,7 +73,8 @@ TEST(EditPresets, Stories260kHasItsOwnStatisticsWeight) {
   EXPECT_EQ(s.mom2_update_weight, 20.0);
   EXPECT_FALSE(s.published);
   EXPECT_FALSE(find_edit_preset("llama-3-70b").published);
-  EXPECT_EQ(s.values().steps, 150);
+  EXPECT_EQ(s.values().steps, 300);
+  EXPECT_EQ(s.values().lr, 0.1);
   EXPECT_EQ(s.values().clamp_norm_factor, 2.0);
   EXPECT_EQ(s.values().fact_token, FactToken::kLast);
   // AlphaEdit scaled to this model's statistics (presets.cpp says why).

@@ -177,28 +177,16 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
   std::cout << "[ figures ] " << GetParam() << ": efficacy before " << before << "; " << describe(f) << "\n";
   ASSERT_EQ(f.batch_efficacy.size(), 5u);
   EXPECT_EQ(before, 0.0) << "target_true is the unedited model's own choice (lib/data/story_world.h)";
-  if (GetParam() == "memit") {
-    // Issue 5's bar: >= 90% per batch right after it is applied, >= 80% over all
-    // 50 on the final model. Measured on OpenBLAS's SkylakeX kernels: 0.9 0.9 1 1
-    // 1, final 0.96; Haswell kernels: 0.9 0.9 1 0.9 0.9, 0.92; f64: 0.9 0.9 1 1 1,
-    // 0.92 (over 4 request orders the lowest batch was 0.9 each time, final
-    // 0.72-0.96; presets.cpp).
-    for (double e : f.batch_efficacy) EXPECT_GE(e, 0.9) << describe(f);
-    EXPECT_GE(f.final_efficacy, 0.8) << describe(f);
-  } else {
-    // AlphaEdit meets that bar or not depending on the BLAS's rounding: a
-    // relation's keys are alike across names (lib/data/story_world.h),
-    // AlphaEdit's key cache holds the earlier edits of a relation against the
-    // later ones, and a few requests end within rounding of the efficacy
-    // boundary. Measured on one machine, same build: OpenBLAS Haswell kernels
-    // (OPENBLAS_CORETYPE=Haswell) 0.9 0.9 1 1 0.9, final 0.86 (one BLAS thread:
-    // 0.9 0.9 1 0.9 0.8, 0.82); SkylakeX kernels 0.9 0.9 1 0.9 0.8, 0.74; f64
-    // 0.9 0.9 0.9 1 0.8, 0.76 (Haswell) / 0.72 (SkylakeX); other orders:
-    // bench_story_world. Pinned at what every kernel reaches, so regressions
-    // show and a machine's BLAS does not fail CI.
-    for (double e : f.batch_efficacy) EXPECT_GE(e, 0.7) << describe(f);
-    EXPECT_GE(f.final_efficacy, 0.7) << describe(f);
-  }
+  // Issue 5's bar, for both editors: >= 90% per batch right after it is
+  // applied, >= 80% over all 50 on the final model. With the preset's v* lr 0.1
+  // (presets.cpp) the figures are the same, on one machine and build, for
+  // OpenBLAS's Haswell and SkylakeX kernels, one BLAS thread or the default, and
+  // f64: MEMIT 1 0.9 1 1 1, final 0.88; AlphaEdit 1 1 1 0.9 1, final 0.94. With
+  // the published lr 0.5 they moved with the kernels, threads and dtype
+  // (AlphaEdit 0.8-1.0 per batch, final 0.72-0.86), so AlphaEdit was pinned at
+  // 0.7. Other request orders: bench_story_world (the bar holds on 2-3 of 8).
+  for (double e : f.batch_efficacy) EXPECT_GE(e, 0.9) << describe(f);
+  EXPECT_GE(f.final_efficacy, 0.8) << describe(f);
 
   StoriesRun protected_run(folder, corpus);
   const AcceptanceFigures r = run_story_world(protected_run, GetParam(), /*revive=*/true);
