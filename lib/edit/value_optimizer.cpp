@@ -110,13 +110,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   const int64_t num_groups = static_cast<int64_t>(group_first.size());
 
   std::vector<std::vector<int64_t>> seqs;
-  std::vector<model::TokenPos> delta_at;
-  std::vector<int64_t> delta_request;
-  for (size_t k = 0; k < rows.size(); ++k) {
-    seqs.push_back(rows[k].ids);
-    delta_at.push_back({static_cast<int64_t>(k), rows[k].subject_pos});
-    delta_request.push_back(rows[k].request);
-  }
+  for (const ValueRow& row : rows) seqs.push_back(row.ids);
   const model::PaddedBatch batch = model::pad_right(seqs, 0);
   // On the model's device once: every step's pass reads the mask again.
   const at::Tensor ids = batch.ids.to(device);
@@ -126,32 +120,22 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
   // The loss reads the logits only at the positions predicting a target token
   // (rewriting rows) and at each KL row's fact token, so the head runs there
   // alone: the [rows, T, vocab] logits of every position were v*'s largest
-  // allocation by far. Flat indices into the [rows * T] positions, target
-  // positions first, then KL positions; each target position weighs
-  // 1/(target length * request's templates), so a request's NLL is the mean over
-  // its tokens, then over its templates.
-  std::vector<int64_t> head_index, tgt_token, tgt_request;
-  std::vector<double> tgt_weight;
+  // allocation by far. Each target position weighs 1/(target length *
+  // request's templates), so a request's NLL is the mean over its tokens, then
+  // over its templates.
+  struct TargetToken {
+    int64_t row, flat, token, request;
+    double weight;
+  };
+  std::vector<TargetToken> targets;
   for (int64_t k = 0; k < num_rewrite_rows; ++k) {
     const ValueRow& row = rows[static_cast<size_t>(k)];
     const double w = 1.0 / (static_cast<double>(row.target.size()) *
                             static_cast<double>(num_rewrite[static_cast<size_t>(row.request)]));
     for (size_t j = 0; j < row.target.size(); ++j) {
-      head_index.push_back(k * T + row.target_start + static_cast<int64_t>(j));
-      tgt_token.push_back(row.target[j]);
-      tgt_request.push_back(row.request);
-      tgt_weight.push_back(w);
+      targets.push_back({k, row.target_start + static_cast<int64_t>(j), row.target[j], row.request, w});
     }
   }
-  const int64_t num_targets = static_cast<int64_t>(head_index.size());
-  for (size_t k = static_cast<size_t>(num_rewrite_rows); k < rows.size(); ++k) {
-    head_index.push_back(static_cast<int64_t>(k) * T + rows[k].subject_pos);
-  }
-  const at::Tensor head_at = at::tensor(head_index, at::kLong).to(device);
-  const at::Tensor tgt_ids = at::tensor(tgt_token, at::kLong).to(device);
-  const at::Tensor tgt_req = at::tensor(tgt_request, at::kLong).to(device);
-  const at::Tensor tgt_w = at::tensor(tgt_weight, at::kDouble).to(acc).to(device);
-  const at::Tensor row_request = at::tensor(delta_request, at::kLong).to(device);
   const at::Tensor request_group = at::tensor(group, at::kLong).to(device);
   const at::Tensor group_size =
       at::zeros({num_groups}, at::TensorOptions().dtype(acc)).index_add_(0, request_group.cpu(), at::ones({n}, acc)).to(device);
@@ -187,25 +171,78 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
     z0 = capture.block_output(init_idx).to(acc);
   }
   max_norm = z0.index_select(0, at::tensor(group_first, at::kLong).to(device)).norm(2, {1}) * options.clamp_norm_factor;
-  const at::Tensor row_delta_index = request_group.index_select(0, row_request);
+
+  // The rows still optimised: a group that stopped early leaves the passes, so a
+  // batch costs the sum of its requests' steps, not its slowest request's steps
+  // times all of them. Rebuilt whenever a group stops; rows are independent
+  // sequences, so the remaining rows' results do not change.
+  struct WorkingRows {
+    at::Tensor stream, head_at, tgt_ids, tgt_req, tgt_w, kl_req;
+    std::vector<model::TokenPos> delta_at;
+    at::Tensor delta_group;  // group of each working row
+    model::ForwardOptions fwd;
+    int64_t num_targets = 0;
+  };
+  auto working_rows = [&](const std::vector<bool>& live) {
+    WorkingRows w;
+    std::vector<int64_t> keep, new_index(rows.size(), -1), row_group, head_index, tgt_token, tgt_request, kl_request;
+    std::vector<double> tgt_weight;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const int64_t g = group[static_cast<size_t>(rows[k].request)];
+      if (!live[static_cast<size_t>(g)]) continue;
+      new_index[k] = static_cast<int64_t>(keep.size());
+      w.delta_at.push_back({new_index[k], rows[k].subject_pos});
+      keep.push_back(static_cast<int64_t>(k));
+      row_group.push_back(g);
+    }
+    for (const TargetToken& t : targets) {
+      if (new_index[static_cast<size_t>(t.row)] < 0) continue;
+      head_index.push_back(new_index[static_cast<size_t>(t.row)] * T + t.flat);
+      tgt_token.push_back(t.token);
+      tgt_request.push_back(t.request);
+      tgt_weight.push_back(t.weight);
+    }
+    w.num_targets = static_cast<int64_t>(head_index.size());
+    for (size_t k = static_cast<size_t>(num_rewrite_rows); k < rows.size(); ++k) {
+      if (new_index[k] < 0) continue;
+      head_index.push_back(new_index[k] * T + rows[k].subject_pos);
+      kl_request.push_back(rows[k].request);
+    }
+    const at::Tensor keep_at = at::tensor(keep, at::kLong).to(device);
+    w.stream = stream.index_select(0, keep_at);
+    w.fwd = fwd;
+    w.fwd.attention_mask = mask.index_select(0, keep_at);
+    w.head_at = at::tensor(head_index, at::kLong).to(device);
+    w.tgt_ids = at::tensor(tgt_token, at::kLong).to(device);
+    w.tgt_req = at::tensor(tgt_request, at::kLong).to(device);
+    w.tgt_w = at::tensor(tgt_weight, at::kDouble).to(acc).to(device);
+    w.kl_req = at::tensor(kl_request, at::kLong).to(device);
+    w.delta_group = at::tensor(row_group, at::kLong).to(device);
+    return w;
+  };
+  WorkingRows work = working_rows(active);
 
   for (int64_t step = 0; step < options.steps; ++step) {
     model::Hooks hooks;
-    hooks.add_to_block_output(layer, delta_at, delta.index_select(0, row_delta_index));
-    const at::Tensor h = hooks.apply_block_deltas(layer, stream);
-    const at::Tensor hid = model.hidden_after(layer, h, fwd);
-    const at::Tensor read = hid.reshape({-1, hid.size(2)}).index_select(0, head_at);
+    hooks.add_to_block_output(layer, work.delta_at, delta.index_select(0, work.delta_group));
+    const at::Tensor h = hooks.apply_block_deltas(layer, work.stream);
+    const at::Tensor hid = model.hidden_after(layer, h, work.fwd);
+    const at::Tensor read = hid.reshape({-1, hid.size(2)}).index_select(0, work.head_at);
     const at::Tensor logp = at::log_softmax(model.logits(read).to(acc), -1);
 
-    // NLL per request: its target positions' token NLL, weighted (see tgt_w).
-    const at::Tensor tok_nll = -logp.narrow(0, 0, num_targets).gather(1, tgt_ids.unsqueeze(1)).squeeze(1);
-    const at::Tensor nll = at::zeros({n}, tok_nll.options()).index_add(0, tgt_req, tok_nll * tgt_w);
+    // NLL per request: its target positions' token NLL, weighted (see
+    // TargetToken); 0 for a stopped request, whose loss is no longer read.
+    const at::Tensor tok_nll =
+        -logp.narrow(0, 0, work.num_targets).gather(1, work.tgt_ids.unsqueeze(1)).squeeze(1);
+    const at::Tensor nll = at::zeros({n}, tok_nll.options()).index_add(0, work.tgt_req, tok_nll * work.tgt_w);
 
     at::Tensor kl = at::zeros({n}, nll.options());
     if (use_kl) {
-      const at::Tensor kl_logp = logp.narrow(0, num_targets, n);
+      const at::Tensor kl_logp = logp.narrow(0, work.num_targets, work.kl_req.size(0));
+      // Step 0 runs every request, in order: its distributions are the reference.
       if (!kl_init.defined()) kl_init = kl_logp.detach().clone();
-      kl = options.kl_factor * (kl_logp.exp() * (kl_logp - kl_init)).sum(1);
+      const at::Tensor ref = kl_init.index_select(0, work.kl_req);
+      kl = kl.index_add(0, work.kl_req, options.kl_factor * (kl_logp.exp() * (kl_logp - ref)).sum(1));
     }
     const at::Tensor request_delta = delta.index_select(0, request_group);
     const at::Tensor wd = options.weight_decay * request_delta.norm(2, {1}) / z0.norm(2, {1}).pow(2);
@@ -223,11 +260,12 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
       result.steps[static_cast<size_t>(i)] = step;
     }
     at::Tensor active_mask = at::zeros({num_groups}, loss.options());
-    bool any_active = false;
+    bool any_active = false, any_stopped = false;
     for (int64_t g = 0; g < num_groups; ++g) {
       if (!active[static_cast<size_t>(g)]) continue;
       if (group_loss_cpu[g].item<double>() < options.early_stop_loss) {
         active[static_cast<size_t>(g)] = false;
+        any_stopped = true;
       } else {
         active_mask[g] = 1.0;
         any_active = true;
@@ -258,6 +296,7 @@ ValueResult compute_values(model::Transformer& model, const model::Tokenizer& to
       const at::Tensor scale = at::where(norms > max_norm, max_norm / norms.clamp_min(1e-30), at::ones_like(norms));
       delta.mul_(scale.unsqueeze(1));
     }
+    if (any_stopped) work = working_rows(active);
   }
   for (int64_t i = 0; i < n; ++i) {
     if (active[static_cast<size_t>(group[static_cast<size_t>(i)])]) result.steps[static_cast<size_t>(i)] = options.steps - 1;

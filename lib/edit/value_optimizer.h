@@ -23,7 +23,9 @@
 // sequences. Each group's loss depends on its own delta only, so the summed loss
 // gives every row exactly its own gradient, and Adam is element-wise: the result
 // equals separate optimisations. A group that stops early is frozen (its row
-// restored after each later step), as if its own loop had ended.
+// restored after each later step), as if its own loop had ended, and its
+// sequences leave the later passes, so a batch costs the sum of its requests'
+// steps rather than its slowest request's steps for every request.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
