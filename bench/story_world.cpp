@@ -27,13 +27,13 @@
 
 #include "bench/bench_data.h"
 #include "lib/data/story_world.h"
-#include "lib/data/text_corpus.h"
 #include "lib/edit/batch_edit.h"
 #include "lib/edit/editor_factory.h"
 #include "lib/edit/layer_statistics.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/revive_update_filter.h"
 #include "lib/edit/sequential_runner.h"
+#include "lib/edit/story_world_setup.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
 #include "lib/spectral/protected_basis.h"
@@ -44,7 +44,6 @@ namespace {
 
 constexpr size_t kBatch = 10;
 constexpr double kBatchBar = 0.9, kFinalBar = 0.8;
-constexpr const char* kModule = "mlp.down_proj";  // as the acceptance test
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -95,19 +94,16 @@ int main(int argc, char** argv) {
     sharding::LocalCommunicator tp("tp"), dp("dp");
     const edit::EditPreset& preset = edit::find_edit_preset("stories260k");
     const std::vector<std::string> editors = split_list(editors_arg);
+    edit::EditPlan story_plan = edit::story_world_plan(preset);  // Editors/StoryWorldAcceptance's
+    if (v_lr > 0) story_plan.values.lr = v_lr;
+    if (v_steps > 0) story_plan.values.steps = v_steps;
     std::vector<std::string> names;
     std::map<std::string, edit::LayerStatistics> stats;
     {
       const auto model = model::load_model(model_dir, tp);
-      for (int l : preset.layers) names.push_back(model->module_name({l, kModule}));
-      edit::StatisticsOptions so;  // the acceptance test's (tests/edit/stories_edit_fixture.h)
-      so.corpus = corpus;
-      so.corpus_options.split = data::DocumentSplit::kSeparator;
-      so.corpus_options.separator = "<|endoftext|>";
-      so.corpus_options.max_documents = static_cast<size_t>(stats_documents);
-      so.max_length = 128;
-      so.batch_size = 16;
-      stats = edit::compute_layer_statistics(*model, tok, names, so, dp);
+      for (int64_t l : story_plan.layers) names.push_back(model->module_name({l, story_plan.module}));
+      stats = edit::compute_layer_statistics(*model, tok, names, edit::story_world_statistics(corpus, stats_documents),
+                                             dp);
     }
 
     nlohmann::json out;
@@ -118,11 +114,8 @@ int main(int argc, char** argv) {
     const char* coretype = std::getenv("OPENBLAS_CORETYPE");
     out["openblas_coretype"] = coretype != nullptr ? coretype : "";
     out["tau"] = tau;
-    edit::ValueOptions values = preset.values();
-    if (v_lr > 0) values.lr = v_lr;
-    if (v_steps > 0) values.steps = v_steps;
-    out["v_lr"] = values.lr;
-    out["v_steps"] = values.steps;
+    out["v_lr"] = story_plan.values.lr;
+    out["v_steps"] = story_plan.values.steps;
     out["bar"] = {{"every_batch", kBatchBar}, {"final", kFinalBar}};
     for (const std::string& name : editors) {
       nlohmann::json runs = nlohmann::json::array();
@@ -136,11 +129,7 @@ int main(int argc, char** argv) {
         const auto model = model::load_model(model_dir, tp);
         auto editor = edit::make_editor(name, preset, "--editors");
         for (const auto& n : names) editor->set_statistics(n, stats.at(n).second_moment);
-        edit::EditPlan plan;  // as Editors/StoryWorldAcceptance
-        plan.layers.assign(preset.layers.begin(), preset.layers.end());
-        plan.module = kModule;
-        plan.templates = {{"{}"}, {"One day. {}", "Once upon a time. {}"}};
-        plan.values = values;
+        edit::EditPlan plan = story_plan;
         plan.rewind_values = name == "nse";  // as `revive edit --editor nse`
         if (name == "nse") plan.iterations = preset.nse_iterations();
         edit::BatchEditor be(*model, tok, *editor, plan);

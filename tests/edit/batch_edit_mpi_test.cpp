@@ -119,7 +119,7 @@ std::map<std::string, LayerStatistics> statistics(const std::string& folder, con
                                                   const model::Tokenizer& tok, sharding::Communicator& tp,
                                                   sharding::Communicator& dp) {
   const auto model = model::load_model(folder, tp);
-  return compute_layer_statistics(*model, tok, edited_names(), testing::stories_statistics(corpus, 60), dp);
+  return compute_layer_statistics(*model, tok, edited_names(), story_world_statistics(corpus, 60), dp);
 }
 
 TEST(BatchEditMpi, EveryShardEqualsTheSingleProcessEdit) {

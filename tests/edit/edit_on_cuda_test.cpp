@@ -222,7 +222,7 @@ TEST_F(EditOnCuda, Stories260KBatchEditsOnTheGpuEqualTheHostEdits) {
   on_gpu.device = kGpu;
   const auto host_model = model::load_model(folder, tp);
   const auto gpu_model = model::load_model(folder, tp, on_gpu);
-  const StatisticsOptions so = testing::stories_statistics(corpus, 60);
+  const StatisticsOptions so = story_world_statistics(corpus, 60);
   const auto stats = compute_layer_statistics(*host_model, tok, edited_names(), so, dp);
   const auto gpu_stats = compute_layer_statistics(*gpu_model, tok, edited_names(), so, dp);
   for (const auto& [name, st] : stats) {

@@ -248,7 +248,7 @@ TEST(EditPipeline, LayerStatisticsEqualDirectSecondMomentAndAreCachedAndResumabl
   const model::Tokenizer tok = model::Tokenizer::from_file(folder);
   sharding::LocalCommunicator tp("tp"), dp("dp");
   auto m = model::load_model(folder, tp);
-  StatisticsOptions o = testing::stories_statistics(corpus, 12);
+  StatisticsOptions o = story_world_statistics(corpus, 12);
   o.max_length = 40;
   o.batch_size = 5;
   const std::vector<std::string> modules = {"model.layers.1.mlp.down_proj", "model.layers.2.mlp.down_proj"};

@@ -98,7 +98,7 @@ struct StoriesRun {
   StoriesRun(const std::string& f, const std::string& c) : folder(f), corpus(c), tok(model::Tokenizer::from_file(f)) {
     model = model::load_model(folder, tp);
     sharding::LocalCommunicator dp("dp");
-    stats = compute_layer_statistics(*model, tok, names, testing::stories_statistics(corpus, 200), dp);
+    stats = compute_layer_statistics(*model, tok, names, story_world_statistics(corpus, 200), dp);
   }
   std::unique_ptr<Editor> make_editor(const std::string& which) {
     const EditPreset& p = find_edit_preset("stories260k");
@@ -111,11 +111,7 @@ struct StoriesRun {
   // v_steps > 0 overrides the preset's v* steps: tests of the runner's
   // mechanics (rejection, resume) need edits, not the preset's efficacy.
   EditPlan plan(int64_t v_steps = 0) const {
-    EditPlan pl;
-    pl.layers = {1, 2};
-    pl.module = "mlp.down_proj";
-    pl.templates = {{"{}"}, {"One day. {}", "Once upon a time. {}"}};
-    pl.values = find_edit_preset("stories260k").values();
+    EditPlan pl = story_world_plan(find_edit_preset("stories260k"));
     if (v_steps > 0) pl.values.steps = v_steps;
     return pl;
   }
