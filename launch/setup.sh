@@ -15,6 +15,7 @@ packages=(
   libpcre2-dev
   libsentencepiece-dev
   gnuplot-nox           # PNG plots of editing runs
+  jq                    # the demo's verdict from its metrics records (launch/demo_verdict.sh)
 )
 
 missing=()

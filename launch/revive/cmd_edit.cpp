@@ -1,6 +1,6 @@
 // `revive edit`: a sequential editing run - N edits in batches of B with any
 // editor, with or without the REVIVE / RECT filters, metrics JSONL, checkpoints
-// and --resume (lib/edit/sequential_runner.h). Evaluation during the run
+// and --resume (lib/edit/run/sequential_runner.h). Evaluation during the run
 // (lib/eval): CounterFact efficacy / generalisation / specificity on a sample of
 // the requests edited so far, recall of facts not edited, perplexity of a text.
 #include <ATen/ATen.h>
@@ -20,13 +20,13 @@
 #include "launch/revive/edit_session.h"
 #include "lib/data/request_files.h"
 #include "lib/data/text_corpus.h"
-#include "lib/edit/batch_edit.h"
-#include "lib/edit/editor_factory.h"
+#include "lib/edit/run/batch_edit.h"
+#include "lib/edit/editors/editor_factory.h"
 #include "lib/edit/presets.h"
-#include "lib/edit/context_templates.h"
-#include "lib/edit/edit_prompts.h"
-#include "lib/edit/revive_update_filter.h"
-#include "lib/edit/sequential_runner.h"
+#include "lib/edit/run/context_templates.h"
+#include "lib/edit/run/edit_prompts.h"
+#include "lib/edit/filters/filter_family.h"
+#include "lib/edit/run/sequential_runner.h"
 #include "lib/eval/counterfact.h"
 #include "lib/eval/perplexity.h"
 #include "lib/eval/recall.h"
@@ -115,7 +115,15 @@ Command edit_command() {
          "request files (CounterFact ROME/EasyEdit, zsRE, JSONL), edited in the order given")
         ("editor", po::value<std::string>()->default_value("memit"), "memit, alphaedit, emmet, nse, rect, prune")
         ("filter", po::value<std::vector<std::string>>()->multitoken()->composing(),
-         "update filters in order: revive, rect (default: none)")
+         "update filters in order (default: none): revive (the paper's two-sided filter), revive-output, "
+         "revive-input, revive-block (one side, or the protected block only), sphere (SPHERE's soft projector), "
+         "constrained (REVIVE's extension: the editor's least squares solved in the unprotected subspace), rect")
+        ("writable-values", po::value<std::string>()->default_value("off"),
+         "on: keep v*'s delta off the last edited layer's protected output directions, which revive, "
+         "revive-output and constrained delete (an experiment: on stories260K it raised efficacy a little and "
+         "perplexity 1.5-10x; README)")
+        ("sphere-eta", po::value<double>()->default_value(0.5), "SPHERE: cumulative eigenvalue ratio of the suppressed directions")
+        ("sphere-alpha", po::value<double>()->default_value(0.5), "SPHERE: suppression strength in [0, 1]")
         ("num-edits", po::value<int64_t>()->default_value(0), "edits to apply (0: every request)")
         ("batch-size", po::value<int64_t>()->default_value(10), "requests per batch")
         ("metrics-every", po::value<int64_t>()->default_value(0), "edits between metrics records (0: every batch)")
@@ -174,13 +182,15 @@ Command edit_command() {
     }
 
     // Options that are cheap to check are checked before the statistics pass.
-    std::vector<std::string> filters = vm.count("filter") ? vm["filter"].as<std::vector<std::string>>()
-                                                          : std::vector<std::string>{};
-    if (filters.size() == 1 && filters[0] == "none") filters.clear();
-    for (const std::string& f : filters) {
-      if (f != "revive" && f != "rect") throw InputError("--filter", "", "'" + f + "' is not one of revive, rect, none");
-    }
-    const bool want_revive = std::find(filters.begin(), filters.end(), "revive") != filters.end();
+    edit::FilterChoice filter_choice;
+    if (vm.count("filter")) filter_choice.names = vm["filter"].as<std::vector<std::string>>();
+    if (filter_choice.names.size() == 1 && filter_choice.names[0] == "none") filter_choice.names.clear();
+    filter_choice.rect_keep_fraction = s.preset.rect_keep_fraction;
+    finite_setting(vm, "sphere-eta", filter_choice.sphere.energy_ratio);
+    finite_setting(vm, "sphere-alpha", filter_choice.sphere.alpha, /*zero_ok=*/true);
+    edit::check_filter_choice(filter_choice, "--filter");
+    const std::vector<std::string>& filters = filter_choice.names;
+    const bool want_revive = edit::needs_protected_basis(filter_choice);
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
     const size_t n_edited = count_option(vm, "eval-edited"), n_retained = count_option(vm, "eval-retained");
@@ -226,26 +236,35 @@ Command edit_command() {
     finite_setting(vm, "alphaedit-l2", s.preset.alphaedit_l2);
     std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
     const auto stats = s.statistics(vm);
-    for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
-
     std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
     if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
+    std::map<std::string, const spectral::ProtectedBasis*> basis_of;
+    for (const auto& [name, b] : bases) basis_of[name] = b.get();
+    editor = edit::constrain_if_chosen(std::move(editor), filter_choice, basis_of, "--filter");
+    const std::string writable = vm["writable-values"].as<std::string>();
+    if (writable != "on" && writable != "off") {
+      throw InputError("--writable-values", "", "'" + writable + "' is not on or off");
+    }
+    if (writable == "on" && !edit::removes_protected_outputs(filter_choice)) {
+      throw InputError("--writable-values", "", "needs a filter that removes the protected outputs (revive, "
+                                                "revive-output, constrained)");
+    }
+    if (writable == "on") {
+      plan.values.protected_output = bases.at(s.names.back())->u().full();  // collective
+    }
+    for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
 
     plan.templates = edit::make_context_templates(*s.model, s.tokenizer, cto);
     edit::BatchEditor be(*s.model, s.tokenizer, *editor, plan, &s.grid.dp());
 
-    std::vector<std::unique_ptr<spectral::ReviveFilter>> revive_filters;
+    edit::FilterFamily family(filter_choice);
     for (const std::string& name : s.names) {
-      edit::FilterPipeline fp;
-      for (const std::string& f : filters) {
-        if (f == "revive") {
-          revive_filters.push_back(std::make_unique<spectral::ReviveFilter>(*bases.at(name)));
-          fp.add(std::make_shared<edit::ReviveUpdateFilter>(*revive_filters.back()));
-        } else {
-          fp.add(std::make_shared<edit::RectMaskFilter>(s.preset.rect_keep_fraction));
-        }
-      }
+      const auto b = basis_of.find(name);
+      const spectral::ProtectedBasis* basis = b == basis_of.end() ? nullptr : b->second;
+      edit::FilterPipeline fp = family.pipeline(name, basis);
       if (!fp.empty()) be.set_filters(name, std::move(fp));
+      // Diagnostics against the statistics and (where computed) the protected U_k.
+      be.set_diagnostics(name, stats.at(name).second_moment, basis ? basis->u().full() : at::Tensor());
     }
 
     // What shapes the edits: a resume must match it (the runner checks the
@@ -255,13 +274,16 @@ Command edit_command() {
     rc["preset"] = s.preset.name;
     rc["filters"] = nlohmann::json::array();
     for (const std::string& f : filters) {
-      if (f == "revive") {
+      if (f.rfind("revive", 0) == 0 || f == "constrained") {
         // The bases as used (a cached one is reused whatever engine is asked for).
         nlohmann::json layers = nlohmann::json::object();
         for (const auto& [name, b] : bases) {
           layers[name] = {{"k", b->k()}, {"tau", b->tau()}, {"engine", spectral::to_string(b->engine())}};
         }
         rc["filters"].push_back({{"name", f}, {"bases", layers}});
+      } else if (f == "sphere") {
+        rc["filters"].push_back({{"name", f}, {"eta", filter_choice.sphere.energy_ratio},
+                                 {"alpha", filter_choice.sphere.alpha}});
       } else {
         rc["filters"].push_back({{"name", f}, {"keep_fraction", s.preset.rect_keep_fraction}});
       }
@@ -281,6 +303,8 @@ Command edit_command() {
                     {"clamp_norm_factor", vo.clamp_norm_factor}, {"kl_factor", vo.kl_factor},
                     {"kl_prompt", vo.kl_prompt}, {"early_stop_loss", vo.early_stop_loss},
                     {"fact_token", edit::fact_token_name(vo.fact_token)}};
+    // Only when on, so a checkpoint of an older build (no such setting) resumes.
+    if (vo.protected_output.defined()) rc["values"]["writable"] = true;
     rc["rewind_values"] = plan.rewind_values;
     rc["iterations"] = {{"enabled", plan.iterations.enabled}, {"max", plan.iterations.max_iterations},
                         {"alpha", plan.iterations.alpha}, {"upper_bound", plan.iterations.upper_bound}};

@@ -6,6 +6,7 @@
 
 #include "launch/revive/command.h"
 #include "launch/revive/common_options.h"
+#include "launch/revive/toy_world_options.h"
 #include "lib/data/toy_world.h"
 #include "lib/data/toy_world_export.h"
 #include "sharding/errors.h"
@@ -17,31 +18,15 @@ Command toy_world_command() {
   c.name = "toy-world";
   c.summary = "generate the synthetic fact world the toy model learns (requests, training text, tokenizer)";
   c.add_options = [](po::options_description& d) {
-    const data::ToyWorldOptions def;
-    po::options_description w("Toy world");
-    w.add_options()("out", po::value<std::string>()->required(), "folder to write the world files to")(
-        "seed", po::value<uint64_t>()->default_value(def.seed), "generator seed")(
-        "subjects", po::value<int>()->default_value(def.num_subjects), "number of invented subjects")(
-        "relations", po::value<int>()->default_value(def.num_relations), "number of relations (1..8)")(
-        "objects", po::value<int>()->default_value(def.objects_per_relation),
-        "objects per relation (0: the whole vocabulary of 12)")(
-        "phrasings", po::value<int>()->default_value(def.phrasings_per_relation),
-        "phrasings per relation (1..5)")("neighbors",
-                                         po::value<int>()->default_value(def.neighbors_per_request),
-                                         "neighbourhood prompts per request");
+    po::options_description w =
+        toy_world_options("folder to write the world files to", "generator seed");
     d.add(w);
     d.add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     if (rt.world()->size() > 1)
       throw Error("toy-world runs as a single process (got " + std::to_string(rt.world()->size()) + " ranks)");
-    data::ToyWorldOptions o;
-    o.seed = vm["seed"].as<uint64_t>();
-    o.num_subjects = vm["subjects"].as<int>();
-    o.num_relations = vm["relations"].as<int>();
-    o.objects_per_relation = vm["objects"].as<int>();
-    o.phrasings_per_relation = vm["phrasings"].as<int>();
-    o.neighbors_per_request = vm["neighbors"].as<int>();
+    const data::ToyWorldOptions o = toy_world_options(vm);
     const data::ToyWorld world = data::ToyWorld::generate(o);
     const std::string out = vm["out"].as<std::string>();
     const data::ToyWorldFiles files = data::write_toy_world(world, out);

@@ -11,6 +11,7 @@
 
 #include "launch/revive/command.h"
 #include "launch/revive/common_options.h"
+#include "launch/revive/toy_world_options.h"
 #include "lib/data/toy_world_export.h"
 #include "lib/train/toy_model_builder.h"
 #include "lib/train/toy_world_folder.h"
@@ -139,32 +140,15 @@ Command toy_model_command() {
   c.name = "toy-model";
   c.summary = "make (or reuse) the toy fact world and its trained model: <out>/world, <out>/model";
   c.add_options = [](po::options_description& d) {
-    const data::ToyWorldOptions w;
-    po::options_description world("Toy world");
-    world.add_options()("out", po::value<std::string>()->required(), "folder for world/ and model/")(
-        "seed", po::value<uint64_t>()->default_value(w.seed),
-        "world seed (and training seed unless --train-seed)")(
-        "subjects", po::value<int>()->default_value(w.num_subjects), "number of invented subjects")(
-        "relations", po::value<int>()->default_value(w.num_relations), "number of relations (1..8)")(
-        "objects", po::value<int>()->default_value(w.objects_per_relation),
-        "objects per relation (0: the whole vocabulary of 12)")(
-        "phrasings", po::value<int>()->default_value(w.phrasings_per_relation),
-        "phrasings per relation (1..5)")("neighbors",
-                                         po::value<int>()->default_value(w.neighbors_per_request),
-                                         "neighbourhood prompts per request");
+    po::options_description world = toy_world_options(
+        "folder for world/ and model/", "world seed (and training seed unless --train-seed)");
     d.add(world);
     d.add(train_toy_options());
     d.add(output_options());
   };
   c.run = [](const po::variables_map& vm, sharding::CommRuntime& rt) {
     train_toy_single_process(rt, "toy-model");
-    data::ToyWorldOptions wo;
-    wo.seed = vm["seed"].as<uint64_t>();
-    wo.num_subjects = vm["subjects"].as<int>();
-    wo.num_relations = vm["relations"].as<int>();
-    wo.objects_per_relation = vm["objects"].as<int>();
-    wo.phrasings_per_relation = vm["phrasings"].as<int>();
-    wo.neighbors_per_request = vm["neighbors"].as<int>();
+    const data::ToyWorldOptions wo = toy_world_options(vm);
     train::ToyModelOptions m;
     train::ToyTrainOptions t;
     train_toy_parse(vm, wo.seed, m, t);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/edit/layer_statistics.h"
+#include "lib/edit/run/layer_statistics.h"
 #include "lib/edit/presets.h"
 #include "lib/model/tokenizer.h"
 #include "lib/model/transformer.h"

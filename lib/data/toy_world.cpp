@@ -7,39 +7,15 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "lib/data/splitmix_rng.h"
+#include "lib/data/toy_grammar.h"
 #include "sharding/errors.h"
 
 namespace revive::data {
 
 namespace {
 
-// splitmix64: tiny, fast, and the same sequence on every platform.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) by rejection (no modulo bias).
-  std::size_t below(std::size_t n) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do {
-      x = next();
-    } while (x >= limit);
-    return static_cast<std::size_t>(x % n);
-  }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
-  }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMixRng;
 
 // Independent streams per purpose, so changing one part (say, the number of
 // neighbours) does not reshuffle the others.
@@ -79,6 +55,8 @@ void check_options(const ToyWorldOptions& o) {
                "toy world: objects_per_relation must be 0 (all) or at least 2");
   REVIVE_CHECK(o.phrasings_per_relation >= 1, "toy world: phrasings_per_relation must be >= 1");
   REVIVE_CHECK(o.neighbors_per_request >= 0, "toy world: neighbors_per_request must be >= 0");
+  REVIVE_CHECK(o.general_sentences >= 0 && o.held_out_sentences >= 0,
+               "toy world: general and held-out sentence counts must be >= 0");
 }
 
 }  // namespace
@@ -214,8 +192,12 @@ ToyWorld ToyWorld::generate(const ToyWorldOptions& options) {
       w.training_lines_.push_back(w.fact_sentence(f.subject, f.relation, static_cast<int>(p)));
     }
   }
+  const std::vector<std::string> general =
+      toy_grammar_sentences(options.seed, static_cast<std::size_t>(options.general_sentences));
+  w.training_lines_.insert(w.training_lines_.end(), general.begin(), general.end());
   Rng train_rng = stream(options.seed, kTrainingStream);
   train_rng.shuffle(w.training_lines_);
+  w.held_out_lines_ = toy_grammar_held_out(options.seed, static_cast<std::size_t>(options.held_out_sentences), general);
   return w;
 }
 
@@ -249,6 +231,7 @@ std::vector<std::string> ToyWorld::vocabulary() const {
     for (auto& w : split_words(text)) words.insert(std::move(w));
   };
   for (const auto& line : training_lines_) add(line);
+  for (const auto& line : held_out_lines_) add(line);
   for (const auto& rel : relations_) {
     for (const auto& o : rel.objects) add(o);
     for (const auto& p : rel.phrasings) add(render_prompt(p, ""));

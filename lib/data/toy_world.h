@@ -18,7 +18,10 @@
 //   relation (their answer is target_true), attribute prompts = subjects holding
 //   target_new, generation prompts = the subject in the other relations' first
 //   phrasing. case_id = position in the list.
-// - Training text: every fact in every phrasing, one sentence per line, shuffled.
+// - Training text: every fact in every phrasing, one sentence per line, and the
+//   general sentences (options.general_sentences), shuffled together.
+// - Held-out general text: options.held_out_sentences grammar sentences that are
+//   not in the training text.
 // Every word is separated by single spaces and carries no punctuation, so a
 // WordLevel tokenizer with a whitespace pre-tokenizer maps text to whole words.
 //
@@ -39,6 +42,11 @@ struct ToyWorldOptions {
   int objects_per_relation = 0;    // 2 .. a relation's vocabulary; 0: the whole vocabulary
   int phrasings_per_relation = 4;  // 1 .. 5 (every catalogue relation has 5)
   int neighbors_per_request = 5;   // neighbourhood (and attribute) prompts per request
+  // General text (toy_grammar.h): sentences of a small grammar mixed into the
+  // training text, and held-out sentences of it, never trained on, for
+  // perplexity that no edit can make right or wrong. 0: a world of facts only.
+  int general_sentences = 0;
+  int held_out_sentences = 0;
 };
 
 struct ToyRelation {
@@ -74,6 +82,7 @@ class ToyWorld {
 
   const std::vector<EditRequest>& requests() const { return requests_; }
   const std::vector<std::string>& training_lines() const { return training_lines_; }
+  const std::vector<std::string>& held_out_lines() const { return held_out_lines_; }
   // Sorted unique words of the training text, every request and every object.
   std::vector<std::string> vocabulary() const;
 
@@ -84,6 +93,7 @@ class ToyWorld {
   std::vector<int> objects_;  // [subject * num_relations + relation]
   std::vector<EditRequest> requests_;
   std::vector<std::string> training_lines_;
+  std::vector<std::string> held_out_lines_;
 };
 
 }  // namespace revive::data

@@ -30,7 +30,9 @@ std::string world_json(const ToyWorld& w) {
                   {"num_relations", o.num_relations},
                   {"objects_per_relation", o.objects_per_relation},
                   {"phrasings_per_relation", o.phrasings_per_relation},
-                  {"neighbors_per_request", o.neighbors_per_request}};
+                  {"neighbors_per_request", o.neighbors_per_request},
+                  {"general_sentences", o.general_sentences},
+                  {"held_out_sentences", o.held_out_sentences}};
   j["subjects"] = w.subjects();
   nlohmann::ordered_json rels = nlohmann::ordered_json::array();
   for (const ToyRelation& r : w.relations()) {
@@ -53,7 +55,7 @@ ToyWorldFiles write_toy_world(const ToyWorld& world, const std::string& dir) {
   const fs::path d(dir);
   ToyWorldFiles files{(d / "requests.json").string(),  (d / "train.txt").string(),
                       (d / "vocab.txt").string(),      (d / "tokenizer.json").string(),
-                      (d / "tokenizer_config.json").string(), (d / "world.json").string()};
+                      (d / "tokenizer_config.json").string(), (d / "world.json").string(), ""};
   const std::vector<std::string> vocab = world.vocabulary();
   write_counterfact_rome(files.requests, world.requests());
   write_file_atomic(files.train_text, lines(world.training_lines()));
@@ -61,6 +63,10 @@ ToyWorldFiles write_toy_world(const ToyWorld& world, const std::string& dir) {
   write_file_atomic(files.tokenizer, wordlevel_tokenizer_json(vocab));
   write_file_atomic(files.tokenizer_config, wordlevel_tokenizer_config_json());
   write_file_atomic(files.world, world_json(world));
+  if (!world.held_out_lines().empty()) {
+    files.held_out = (d / "held_out.txt").string();
+    write_file_atomic(files.held_out, lines(world.held_out_lines()));
+  }
   return files;
 }
 

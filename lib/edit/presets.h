@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "lib/edit/alphaedit_editor.h"
-#include "lib/edit/iterative_editing.h"
-#include "lib/edit/emmet_editor.h"
-#include "lib/edit/memit_editor.h"
-#include "lib/edit/value_optimizer.h"
-#include "lib/edit/nse_editor.h"
-#include "lib/edit/prune_editor.h"
-#include "lib/edit/rect_editor.h"
-#include "lib/edit/request_clustering.h"
+#include "lib/edit/editors/alphaedit_editor.h"
+#include "lib/edit/editors/iterative_editing.h"
+#include "lib/edit/editors/emmet_editor.h"
+#include "lib/edit/editors/memit_editor.h"
+#include "lib/edit/run/value_optimizer.h"
+#include "lib/edit/editors/nse_editor.h"
+#include "lib/edit/editors/prune_editor.h"
+#include "lib/edit/editors/rect_editor.h"
+#include "lib/edit/editors/request_clustering.h"
 
 namespace revive::edit {
 

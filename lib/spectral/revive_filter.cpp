@@ -7,7 +7,17 @@
 
 namespace revive::spectral {
 
-ReviveFilter::ReviveFilter(const ProtectedBasis& basis) : basis_(basis) {}
+const char* to_string(ProtectedSides s) {
+  switch (s) {
+    case ProtectedSides::kBoth: return "both";
+    case ProtectedSides::kOutput: return "output";
+    case ProtectedSides::kInput: return "input";
+    case ProtectedSides::kBlock: return "block";
+  }
+  return "?";
+}
+
+ReviveFilter::ReviveFilter(const ProtectedBasis& basis, ProtectedSides sides) : basis_(basis), sides_(sides) {}
 
 sharding::Communicator* ReviveFilter::row_group() const {
   return basis_.weight_spec().dim == 0 ? &basis_.reduce_group() : nullptr;
@@ -32,11 +42,22 @@ at::Tensor ReviveFilter::apply(const at::Tensor& dw_local) const {
                 c10::str(at::IntArrayRef(expected)) + " of '" + basis_.source() + "'");
   }
   const at::Tensor dw = dw_local.to(compute_dtype(dw_local.scalar_type()));
-  // Left: (I - U U^T) dW, reducing U^T dW over the row split.
-  const at::Tensor left = project_out(basis_.u().local(), dw, row_group());
-  // Right: X (I - V V^T) = (X^T - V (V^T X^T))^T, reducing over the column split.
-  const at::Tensor both = project_out(basis_.v().local(), left.t(), col_group()).t();
-  return both.to(dw_local.scalar_type()).contiguous();
+  // Left: (I - U U^T) A, reducing U^T A over the row split.
+  auto left = [&](const at::Tensor& a) { return project_out(basis_.u().local(), a, row_group()); };
+  // Right: A (I - V V^T) = (A^T - V (V^T A^T))^T, reducing over the column split.
+  auto right = [&](const at::Tensor& a) { return project_out(basis_.v().local(), a.t(), col_group()).t(); };
+  at::Tensor safe;
+  switch (sides_) {
+    case ProtectedSides::kBoth: safe = right(left(dw)); break;
+    case ProtectedSides::kOutput: safe = left(dw); break;
+    case ProtectedSides::kInput: safe = right(dw); break;
+    case ProtectedSides::kBlock: {
+      const at::Tensor on_u = dw - left(dw);           // U U^T dW
+      safe = dw - (on_u - right(on_u));                // dW - U U^T dW V V^T
+      break;
+    }
+  }
+  return safe.to(dw_local.scalar_type()).contiguous();
 }
 
 FactoredUpdate ReviveFilter::apply(const FactoredUpdate& update) const {
@@ -50,9 +71,19 @@ FactoredUpdate ReviveFilter::apply(const FactoredUpdate& update) const {
   }
   const at::Tensor r = update.r.to(compute_dtype(update.r.scalar_type()));
   const at::Tensor x = update.x.to(compute_dtype(update.x.scalar_type()));
+  // R_safe = (I - U U^T) R and X_safe = (I - V V^T) X, as far as the sides ask.
+  const bool output = sides_ != ProtectedSides::kInput, input = sides_ != ProtectedSides::kOutput;
+  const at::Tensor r_safe = output ? project_out(basis_.u().local(), r, row_group()) : r;
+  const at::Tensor x_safe = input ? project_out(basis_.v().local(), x, col_group()) : x;
   FactoredUpdate out;
-  out.r = project_out(basis_.u().local(), r, row_group()).to(update.r.scalar_type());
-  out.x = project_out(basis_.v().local(), x, col_group()).to(update.x.scalar_type());
+  if (sides_ == ProtectedSides::kBlock) {
+    // R X^T - (U U^T R)(V V^T X)^T = [R, -(R - R_safe)] [X, X - X_safe]^T.
+    out.r = at::cat({r, r_safe - r}, 1).to(update.r.scalar_type());
+    out.x = at::cat({x, x - x_safe}, 1).to(update.x.scalar_type());
+  } else {
+    out.r = r_safe.to(update.r.scalar_type());
+    out.x = x_safe.to(update.x.scalar_type());
+  }
   return out;
 }
 

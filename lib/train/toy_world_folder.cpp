@@ -43,6 +43,9 @@ data::ToyWorld read_toy_world_folder(const std::string& dir) {
   field("objects_per_relation", o.objects_per_relation);
   field("phrasings_per_relation", o.phrasings_per_relation);
   field("neighbors_per_request", o.neighbors_per_request);
+  // Worlds written before general text existed have none.
+  if (jo.contains("general_sentences")) field("general_sentences", o.general_sentences);
+  if (jo.contains("held_out_sentences")) field("held_out_sentences", o.held_out_sentences);
   data::ToyWorld world = data::ToyWorld::generate(o);
 
   if (!j.contains("subjects") || j["subjects"] != nlohmann::json(world.subjects())) {

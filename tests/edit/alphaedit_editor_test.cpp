@@ -1,7 +1,7 @@
 // AlphaEdit: the null-space projector of a known spectrum, the update
 // annihilating preserved keys, the paper's formula with explicit inverses, and
 // the accumulated key cache across batches.
-#include "lib/edit/alphaedit_editor.h"
+#include "lib/edit/editors/alphaedit_editor.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>

@@ -7,14 +7,14 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "lib/edit/batch_edit.h"
-#include "lib/edit/memit_editor.h"
-#include "lib/edit/nse_editor.h"
-#include "lib/edit/prune_editor.h"
-#include "lib/edit/rect_editor.h"
-#include "lib/edit/update_filter.h"
+#include "lib/edit/run/batch_edit.h"
+#include "lib/edit/editors/memit_editor.h"
+#include "lib/edit/editors/nse_editor.h"
+#include "lib/edit/editors/prune_editor.h"
+#include "lib/edit/editors/rect_editor.h"
+#include "lib/edit/filters/update_filter.h"
 #include "lib/edit/presets.h"
-#include "lib/edit/revive_update_filter.h"
+#include "lib/edit/filters/revive_update_filter.h"
 #include "lib/spectral/protected_basis.h"
 #include "lib/spectral/revive_filter.h"
 #include "sharding/comm/local_communicator.h"

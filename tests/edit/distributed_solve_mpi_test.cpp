@@ -9,11 +9,11 @@
 #include <functional>
 #include <memory>
 
-#include "lib/edit/alphaedit_editor.h"
-#include "lib/edit/distributed_solve.h"
-#include "lib/edit/emmet_editor.h"
-#include "lib/edit/memit_editor.h"
-#include "lib/edit/nse_editor.h"
+#include "lib/edit/editors/alphaedit_editor.h"
+#include "lib/edit/editors/distributed_solve.h"
+#include "lib/edit/editors/emmet_editor.h"
+#include "lib/edit/editors/memit_editor.h"
+#include "lib/edit/editors/nse_editor.h"
 #include "sharding/errors.h"
 #include "sharding/sharded_tensor.h"
 #include "tests/edit/edit_fixtures.h"

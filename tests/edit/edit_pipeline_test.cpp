@@ -10,11 +10,11 @@
 #include <limits>
 #include <map>
 
-#include "lib/edit/context_templates.h"
-#include "lib/edit/edit_keys.h"
-#include "lib/edit/edit_prompts.h"
-#include "lib/edit/layer_statistics.h"
-#include "lib/edit/value_optimizer.h"
+#include "lib/edit/run/context_templates.h"
+#include "lib/edit/run/edit_keys.h"
+#include "lib/edit/run/edit_prompts.h"
+#include "lib/edit/run/layer_statistics.h"
+#include "lib/edit/run/value_optimizer.h"
 #include "lib/model/batching.h"
 #include "lib/model/hooks.h"
 #include "lib/model/prompt_tokens.h"
@@ -141,6 +141,29 @@ TEST(EditPipeline, BatchedValuesEqualOneRequestAtATime) {
     const double dn = (full.targets.select(1, i) - full.initial.select(1, i)).norm().item<double>();
     EXPECT_LE(dn, 0.75 * full.initial.select(1, i).norm().item<double>() * (1 + 1e-5));
   }
+}
+
+// Writable v* (ValueOptions::protected_output): every delta stays orthogonal to
+// the given directions, and the optimisation still moves toward the target.
+TEST(EditPipeline, WritableValuesAvoidTheProtectedOutputDirections) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  LoadedStories s(folder);
+  const auto reqs = data::story_world_requests();
+  const std::vector<data::EditRequest> few(reqs.begin(), reqs.begin() + 3);
+  const ContextTemplates templates = {{"{}"}};
+  ValueOptions o;
+  o.steps = 20;
+  auto g = at::make_generator<at::CPUGeneratorImpl>(17);
+  o.protected_output = std::get<0>(at::linalg_qr(at::randn({64, 8}, g, at::TensorOptions().dtype(at::kFloat))));
+  const ValueResult r = compute_values(*s.m, s.tok, few, 2, templates, o);
+  const at::Tensor delta = r.targets - r.initial;  // [hidden, n]
+  EXPECT_GT(delta.norm().item<double>(), 1e-3);
+  EXPECT_LT(at::matmul(o.protected_output.t(), delta).abs().max().item<double>(),
+            1e-5 * delta.abs().max().item<double>());
+  ValueOptions free = o;
+  free.protected_output = at::Tensor();
+  const ValueResult f = compute_values(*s.m, s.tok, few, 2, templates, free);
+  EXPECT_GT(at::matmul(o.protected_output.t(), f.targets - f.initial).abs().max().item<double>(), 1e-3);
 }
 
 TEST(EditPipeline, AHugeValueStepIsClampedToTheBoundNotToZero) {

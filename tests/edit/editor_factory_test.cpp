@@ -1,14 +1,14 @@
 // Editors by name: every listed name builds the editor it names, with the
 // preset's options; an unknown name is an error naming the option and the
 // known names.
-#include "lib/edit/editor_factory.h"
+#include "lib/edit/editors/editor_factory.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 
-#include "lib/edit/memit_editor.h"
+#include "lib/edit/editors/memit_editor.h"
 #include "lib/edit/presets.h"
 #include "sharding/errors.h"
 

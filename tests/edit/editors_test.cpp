@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "lib/edit/emmet_editor.h"
-#include "lib/edit/memit_editor.h"
-#include "lib/edit/nse_editor.h"
-#include "lib/edit/prune_editor.h"
-#include "lib/edit/rect_editor.h"
+#include "lib/edit/editors/emmet_editor.h"
+#include "lib/edit/editors/memit_editor.h"
+#include "lib/edit/editors/nse_editor.h"
+#include "lib/edit/editors/prune_editor.h"
+#include "lib/edit/editors/rect_editor.h"
 #include "sharding/errors.h"
 #include "tests/edit/edit_fixtures.h"
 

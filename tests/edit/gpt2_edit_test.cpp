@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/edit/batch_edit.h"
-#include "lib/edit/layer_statistics.h"
-#include "lib/edit/memit_editor.h"
+#include "lib/edit/run/batch_edit.h"
+#include "lib/edit/run/layer_statistics.h"
+#include "lib/edit/editors/memit_editor.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
 #include "sharding/comm/local_communicator.h"

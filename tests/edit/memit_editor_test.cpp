@@ -1,7 +1,7 @@
 // MEMIT: the factored solve against the dense formula with an explicit f64
 // inverse; exact key->target mapping with C = 0 and a tiny regulariser; the
 // residual spreading; the LU fallback; errors naming the layer.
-#include "lib/edit/memit_editor.h"
+#include "lib/edit/editors/memit_editor.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "lib/edit/rect_editor.h"
+#include "lib/edit/editors/rect_editor.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/errors.h"
 #include "tests/edit/edit_fixtures.h"

@@ -8,8 +8,8 @@
 #include <random>
 #include <set>
 
-#include "lib/edit/nse_editor.h"
-#include "lib/edit/request_clustering.h"
+#include "lib/edit/editors/nse_editor.h"
+#include "lib/edit/editors/request_clustering.h"
 
 namespace revive::edit {
 namespace {

@@ -1,12 +1,12 @@
 // The REVIVE adapter: factored updates stay factored, the result equals
 // (I - U_k U_k^T) dW (I - V_k V_k^T) from the test's own SVD of W0, and has no
 // component on a protected direction; composes with the RECT mask.
-#include "lib/edit/revive_update_filter.h"
+#include "lib/edit/filters/revive_update_filter.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "lib/edit/rect_editor.h"
+#include "lib/edit/editors/rect_editor.h"
 #include "lib/spectral/protected_basis.h"
 #include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"

@@ -11,15 +11,15 @@
 #include <cmath>
 #include <limits>
 
-#include "lib/edit/alphaedit_editor.h"
-#include "lib/edit/batch_edit.h"
-#include "lib/edit/edit_keys.h"
-#include "lib/edit/memit_editor.h"
+#include "lib/edit/editors/alphaedit_editor.h"
+#include "lib/edit/run/batch_edit.h"
+#include "lib/edit/run/edit_keys.h"
+#include "lib/edit/editors/memit_editor.h"
 #include "lib/edit/presets.h"
-#include "lib/edit/request_clustering.h"
-#include "lib/edit/revive_update_filter.h"
-#include "lib/edit/sequential_runner.h"
-#include "lib/edit/value_optimizer.h"
+#include "lib/edit/editors/request_clustering.h"
+#include "lib/edit/filters/revive_update_filter.h"
+#include "lib/edit/run/sequential_runner.h"
+#include "lib/edit/run/value_optimizer.h"
 #include "lib/model/model_loader.h"
 #include "lib/spectral/protected_basis.h"
 #include "lib/spectral/revive_filter.h"
@@ -126,6 +126,7 @@ std::vector<data::EditRequest> first_story_batch() {
 struct AcceptanceFigures {
   std::vector<double> batch_efficacy;
   double final_efficacy = 0;
+  std::vector<nlohmann::json> records;
 };
 
 AcceptanceFigures run_story_world(StoriesRun& s, const std::string& editor_name, bool revive) {
@@ -143,6 +144,7 @@ AcceptanceFigures run_story_world(StoriesRun& s, const std::string& editor_name,
       FilterPipeline fp;
       fp.add(std::make_shared<ReviveUpdateFilter>(*filters.back()));
       be.set_filters(n, fp);
+      be.set_diagnostics(n, s.stats.at(n).second_moment, bases.back()->u().local());
     }
   }
   RunnerOptions ro;
@@ -153,6 +155,7 @@ AcceptanceFigures run_story_world(StoriesRun& s, const std::string& editor_name,
   AcceptanceFigures fig;
   for (const auto& rec : sum.records) fig.batch_efficacy.push_back(rec.at("batch_efficacy").get<double>());
   fig.final_efficacy = SequentialRunner::efficacy(*s.model, s.tok, requests);
+  fig.records = sum.records;
   return fig;
 }
 
@@ -189,6 +192,24 @@ TEST_P(StoryWorldAcceptance, FiftyRequestsInBatchesOfTen) {
   std::cout << "[ figures ] " << GetParam() << "+REVIVE(tau 0.5): " << describe(r) << "\n";
   ASSERT_EQ(r.batch_efficacy.size(), 5u);
   for (double e : r.batch_efficacy) EXPECT_TRUE(std::isfinite(e));
+  // Every record carries the diagnostics that explain it (edit_diagnostics.h).
+  for (const nlohmann::json& rec : r.records) {
+    const nlohmann::json& v = rec.at("values");
+    EXPECT_GT(v.at("z0_norm").get<double>(), 0.0);
+    EXPECT_GT(v.at("delta_ratio").get<double>(), 0.0);
+    EXPECT_GE(v.at("clamped_fraction").get<double>(), 0.0);
+    EXPECT_LE(v.at("clamped_fraction").get<double>(), 1.0);
+    for (const auto& [name, m] : rec.at("layers").items()) {
+      SCOPED_TRACE(name);
+      EXPECT_GT(m.at("disturbance").get<double>(), 0.0);
+      // The filter removes part of the update: it writes less of the residual.
+      EXPECT_LT(m.at("achieved_filtered").get<double>(), m.at("achieved").get<double>());
+      EXPECT_LE(m.at("achieved").get<double>(), 1.0 + 1e-9);
+      const double unprotected = m.at("residual_unprotected").get<double>();
+      EXPECT_GT(unprotected, 0.0);
+      EXPECT_LE(unprotected, 1.0 + 1e-12);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Editors, StoryWorldAcceptance, ::testing::Values("memit", "alphaedit"));

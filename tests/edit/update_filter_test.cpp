@@ -1,11 +1,11 @@
 // The update-filter pipeline: RECT's mask as a filter, composition order, and
 // the finite check on every filter's output.
-#include "lib/edit/update_filter.h"
+#include "lib/edit/filters/update_filter.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "lib/edit/rect_editor.h"
+#include "lib/edit/editors/rect_editor.h"
 #include "sharding/comm/local_communicator.h"
 #include "sharding/errors.h"
 #include "tests/edit/edit_fixtures.h"

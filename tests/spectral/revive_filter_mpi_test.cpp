@@ -76,6 +76,17 @@ TEST_P(FilterMpi, DenseAndFactoredEqualSerial) {
   EXPECT_LT(testing::rel_diff(at::matmul(dist_f.r, dist_f.x.t()), filter.apply(at::matmul(rows_like(r, dist.u()),
                                                                                           rows_like(x, dist.v()).t()))),
             1e-12);
+
+  // The one-sided and block variants, dense and factored, equal serial too.
+  for (ProtectedSides sides : {ProtectedSides::kOutput, ProtectedSides::kInput, ProtectedSides::kBlock}) {
+    SCOPED_TRACE(to_string(sides));
+    const ReviveFilter serial_side(serial, sides), dist_side(dist, sides);
+    EXPECT_LT(testing::rel_diff(dist_side.apply(shard_like(dw, w)), shard_like(serial_side.apply(dw), w)), 1e-10);
+    const FactoredUpdate sf = serial_side.apply(FactoredUpdate{r, x});
+    const FactoredUpdate df = dist_side.apply(FactoredUpdate{rows_like(r, dist.u()), rows_like(x, dist.v())});
+    EXPECT_LT(testing::rel_diff(df.r, rows_like(sf.r, dist.u())), 1e-10);
+    EXPECT_LT(testing::rel_diff(df.x, rows_like(sf.x, dist.v())), 1e-10);
+  }
 }
 
 TEST_P(FilterMpi, BasisSavedShardedLoadsUnderAnyLayout) {

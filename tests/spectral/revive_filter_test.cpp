@@ -88,6 +88,38 @@ TEST_F(ReviveFilterTest, KeepsTheUpdateDtype) {
   EXPECT_LT(at::matmul(basis_.u().local().t().to(at::kFloat), safe.to(at::kFloat)).abs().max().item<double>(), 0.2);
 }
 
+// Every side variant is its coefficient mask in the singular basis of W0
+// (i, j are the output and input direction indices; <= k protected), dense and
+// factored alike.
+TEST_F(ReviveFilterTest, EverySideVariantIsItsCoefficientMask) {
+  auto [uf, sf, vhf] = at::linalg_svd(w_, true);
+  const int64_t k = basis_.k();
+  const at::Tensor dw = gaussian_sketch_rows(14, 0, 60, 90);
+  const at::Tensor coeff = at::matmul(uf.t(), at::matmul(dw, vhf.t()));
+  const struct {
+    ProtectedSides sides;
+    bool rows, cols, block;
+  } cases[] = {{ProtectedSides::kBoth, true, true, false},
+               {ProtectedSides::kOutput, true, false, false},
+               {ProtectedSides::kInput, false, true, false},
+               {ProtectedSides::kBlock, false, false, true}};
+  const at::Tensor r = gaussian_sketch_rows(15, 0, 60, 3), x = gaussian_sketch_rows(16, 0, 90, 3);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(to_string(c.sides));
+    at::Tensor masked = coeff.clone();
+    if (c.rows) masked.narrow(0, 0, k).zero_();
+    if (c.cols) masked.narrow(1, 0, k).zero_();
+    if (c.block) masked.narrow(0, 0, k).narrow(1, 0, k).zero_();
+    const at::Tensor expected = at::matmul(uf, at::matmul(masked, vhf));
+    const ReviveFilter filter(basis_, c.sides);
+    EXPECT_LT(testing::rel_diff(filter.apply(dw), expected), 1e-10);
+    EXPECT_LT(testing::rel_diff(filter.apply(filter.apply(dw)), filter.apply(dw)), 1e-12);  // a projection
+    const FactoredUpdate f = filter.apply(FactoredUpdate{r, x});
+    EXPECT_EQ(f.r.size(1), c.block ? 6 : 3);
+    EXPECT_LT(testing::rel_diff(at::matmul(f.r, f.x.t()), filter.apply(at::matmul(r, x.t()))), 1e-12);
+  }
+}
+
 TEST_F(ReviveFilterTest, RejectsAMismatchedShape) {
   const ReviveFilter filter(basis_);
   EXPECT_THROW(filter.apply(at::zeros({90, 60}, at::kDouble)), revive::Error);
