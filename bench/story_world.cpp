@@ -37,15 +37,15 @@
 
 #include "bench/bench_data.h"
 #include "lib/data/story_world.h"
-#include "lib/edit/run/batch_edit.h"
-#include "lib/edit/editors/editor_factory.h"
-#include "lib/edit/run/layer_statistics.h"
-#include "lib/edit/presets.h"
-#include "lib/edit/filters/filter_family.h"
-#include "lib/eval/perplexity.h"
 #include "lib/data/text_corpus.h"
+#include "lib/edit/editors/editor_factory.h"
+#include "lib/edit/filters/filter_family.h"
+#include "lib/edit/presets.h"
+#include "lib/edit/run/batch_edit.h"
+#include "lib/edit/run/layer_statistics.h"
 #include "lib/edit/run/sequential_runner.h"
 #include "lib/edit/run/story_world_setup.h"
+#include "lib/eval/perplexity.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
 #include "lib/spectral/protected_basis.h"
@@ -155,6 +155,78 @@ double norm_growth(revive::edit::BatchEditor& be) {
   return std::sqrt(now / orig);
 }
 
+// What every run shares: the tokenizer, the plan, the edited layers' names and
+// statistics, the held-out stories.
+struct StoryContext {
+  const StoryBenchOptions& opts;
+  const revive::model::Tokenizer& tok;
+  revive::sharding::Communicator& tp;
+  const revive::edit::EditPreset& preset;
+  revive::edit::EditPlan plan;
+  std::vector<std::string> names;
+  std::map<std::string, revive::edit::LayerStatistics> stats;
+  std::vector<std::string> held_out;
+};
+
+// One editor + filter on one request order: a fresh model, 5 batches of 10.
+nlohmann::json run_story_order(StoryContext& c, const std::string& editor_name,
+                               const revive::edit::FilterChoice& choice, int order) {
+  using namespace revive;
+  std::vector<data::EditRequest> requests = data::story_world_requests();
+  if (order > 0) {
+    std::mt19937 rng(static_cast<std::mt19937::result_type>(order));
+    std::shuffle(requests.begin(), requests.end(), rng);
+  }
+  const auto model = model::load_model(c.opts.model_dir, c.tp);
+  std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
+  std::map<std::string, const spectral::ProtectedBasis*> basis_of;
+  for (const auto& n : c.names) {
+    spectral::SvdOptions so;
+    so.energy = c.opts.tau;
+    bases[n] = std::make_unique<spectral::ProtectedBasis>(
+        spectral::ProtectedBasis::compute(model->linear_weight(n), n, so));
+    basis_of[n] = bases[n].get();
+  }
+  auto editor =
+      edit::constrain_if_chosen(edit::make_editor(editor_name, c.preset, "--editors"), choice, basis_of, "--filters");
+  for (const auto& n : c.names) editor->set_statistics(n, c.stats.at(n).second_moment);
+  edit::EditPlan plan = c.plan;
+  plan.rewind_values = editor_name == "nse";  // as `revive edit --editor nse`
+  if (editor_name == "nse") plan.iterations = c.preset.nse_iterations();
+  if (c.opts.writable_values && edit::removes_protected_outputs(choice)) {
+    plan.values.protected_output = bases.at(c.names.back())->u().local();
+  }
+  edit::BatchEditor be(*model, c.tok, *editor, plan);
+  edit::FilterFamily family(choice);
+  for (const auto& n : c.names) {
+    edit::FilterPipeline fp = family.pipeline(n, basis_of.at(n));
+    if (!fp.empty()) be.set_filters(n, fp);
+    be.set_diagnostics(n, c.stats.at(n).second_moment, bases.at(n)->u().local());
+  }
+  const double ppl_before = story_perplexity(*model, c.tok, c.held_out);
+  std::vector<double> batch_efficacy;
+  DiagnosticMeans diag;
+  for (size_t b = 0; b < requests.size(); b += kBatch) {
+    const std::vector<data::EditRequest> batch(requests.begin() + static_cast<long>(b),
+                                               requests.begin() + static_cast<long>(std::min(requests.size(), b + kBatch)));
+    const edit::BatchReport rep = be.apply(batch);
+    batch_efficacy.push_back(rep.efficacy);
+    diag.add(rep);
+  }
+  const double final_efficacy = edit::SequentialRunner::efficacy(*model, c.tok, requests);
+  const double ppl_after = story_perplexity(*model, c.tok, c.held_out);
+  const double lowest = *std::min_element(batch_efficacy.begin(), batch_efficacy.end());
+  // Efficacy is a count over 10 or 50 requests: compare with a margin below the bar.
+  const bool meets = lowest >= kBatchBar - 1e-9 && final_efficacy >= kFinalBar - 1e-9;
+  std::cerr << "[story world] " << editor_name << " + " << describe(choice) << " order " << order
+            << ": lowest batch " << lowest << ", final " << final_efficacy << ", perplexity " << ppl_before
+            << " -> " << ppl_after << (meets ? " (meets)" : "") << "\n";
+  return {{"order", order}, {"batch_efficacy", batch_efficacy}, {"lowest_batch", lowest},
+          {"final_efficacy", final_efficacy}, {"meets_bar", meets}, {"perplexity_before", ppl_before},
+          {"perplexity_after", ppl_after}, {"perplexity_rise", ppl_after / ppl_before - 1.0},
+          {"norm_growth", norm_growth(be)}, {"k", bases.at(c.names.front())->k()}, {"diagnostics", diag.to_json()}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,19 +239,15 @@ int main(int argc, char** argv) {
     const model::Tokenizer tok = model::Tokenizer::from_file(o.model_dir);
     sharding::LocalCommunicator tp("tp"), dp("dp");
     const edit::EditPreset& preset = edit::find_edit_preset("stories260k");
-    edit::EditPlan story_plan = edit::story_world_plan(preset);  // Editors/StoryWorldAcceptance's
-    if (o.v_lr > 0) story_plan.values.lr = o.v_lr;
-    if (o.v_steps > 0) story_plan.values.steps = o.v_steps;
-    std::vector<std::string> names;
-    std::map<std::string, edit::LayerStatistics> stats;
+    StoryContext c{o, tok, tp, preset, edit::story_world_plan(preset), {}, {}, held_out_stories(o.corpus, 100)};
+    if (o.v_lr > 0) c.plan.values.lr = o.v_lr;
+    if (o.v_steps > 0) c.plan.values.steps = o.v_steps;
     {
       const auto model = model::load_model(o.model_dir, tp);
-      for (int64_t l : story_plan.layers) names.push_back(model->module_name({l, story_plan.module}));
-      stats = edit::compute_layer_statistics(*model, tok, names,
-                                             edit::story_world_statistics(o.corpus, o.stats_documents), dp);
+      for (int64_t l : c.plan.layers) c.names.push_back(model->module_name({l, c.plan.module}));
+      c.stats = edit::compute_layer_statistics(*model, tok, c.names,
+                                               edit::story_world_statistics(o.corpus, o.stats_documents), dp);
     }
-    const std::vector<std::string> held_out = held_out_stories(o.corpus, 100);
-
     nlohmann::json out;
     out["model"] = o.model_dir;
     out["aten_threads"] = at::get_num_threads();
@@ -188,8 +256,8 @@ int main(int argc, char** argv) {
     const char* coretype = std::getenv("OPENBLAS_CORETYPE");
     out["openblas_coretype"] = coretype != nullptr ? coretype : "";
     out["tau"] = o.tau;
-    out["v_lr"] = story_plan.values.lr;
-    out["v_steps"] = story_plan.values.steps;
+    out["v_lr"] = c.plan.values.lr;
+    out["v_steps"] = c.plan.values.steps;
     out["writable_values"] = o.writable_values;
     out["bar"] = {{"every_batch", kBatchBar}, {"final", kFinalBar}};
     for (const std::string& name : o.editors) {
@@ -201,62 +269,8 @@ int main(int argc, char** argv) {
         nlohmann::json runs = nlohmann::json::array();
         int meeting = 0;
         for (int order = 0; order < o.orders; ++order) {
-          std::vector<data::EditRequest> requests = data::story_world_requests();
-          if (order > 0) {
-            std::mt19937 rng(static_cast<std::mt19937::result_type>(order));
-            std::shuffle(requests.begin(), requests.end(), rng);
-          }
-          const auto model = model::load_model(o.model_dir, tp);
-          std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
-          std::map<std::string, const spectral::ProtectedBasis*> basis_of;
-          for (const auto& n : names) {
-            spectral::SvdOptions so;
-            so.energy = o.tau;
-            bases[n] = std::make_unique<spectral::ProtectedBasis>(
-                spectral::ProtectedBasis::compute(model->linear_weight(n), n, so));
-            basis_of[n] = bases[n].get();
-          }
-          auto editor = edit::constrain_if_chosen(edit::make_editor(name, preset, "--editors"), choice, basis_of,
-                                                  "--filters");
-          for (const auto& n : names) editor->set_statistics(n, stats.at(n).second_moment);
-          edit::EditPlan plan = story_plan;
-          if (o.writable_values && edit::removes_protected_outputs(choice)) {
-            plan.values.protected_output = bases.at(names.back())->u().local();
-          }
-          plan.rewind_values = name == "nse";  // as `revive edit --editor nse`
-          if (name == "nse") plan.iterations = preset.nse_iterations();
-          edit::BatchEditor be(*model, tok, *editor, plan);
-          edit::FilterFamily family(choice);
-          for (const auto& n : names) {
-            edit::FilterPipeline fp = family.pipeline(n, basis_of.at(n));
-            if (!fp.empty()) be.set_filters(n, fp);
-            be.set_diagnostics(n, stats.at(n).second_moment, bases.at(n)->u().local());
-          }
-          const double ppl_before = story_perplexity(*model, tok, held_out);
-          std::vector<double> batch_efficacy;
-          DiagnosticMeans diag;
-          for (size_t b = 0; b < requests.size(); b += kBatch) {
-            const std::vector<data::EditRequest> batch(
-                requests.begin() + static_cast<long>(b),
-                requests.begin() + static_cast<long>(std::min(requests.size(), b + kBatch)));
-            const edit::BatchReport rep = be.apply(batch);
-            batch_efficacy.push_back(rep.efficacy);
-            diag.add(rep);
-          }
-          const double final_efficacy = edit::SequentialRunner::efficacy(*model, tok, requests);
-          const double ppl_after = story_perplexity(*model, tok, held_out);
-          const double lowest = *std::min_element(batch_efficacy.begin(), batch_efficacy.end());
-          // Efficacy is a count over 10 or 50 requests: compare with a margin below the bar.
-          const bool meets = lowest >= kBatchBar - 1e-9 && final_efficacy >= kFinalBar - 1e-9;
-          meeting += meets ? 1 : 0;
-          runs.push_back({{"order", order}, {"batch_efficacy", batch_efficacy}, {"lowest_batch", lowest},
-                          {"final_efficacy", final_efficacy}, {"meets_bar", meets},
-                          {"perplexity_before", ppl_before}, {"perplexity_after", ppl_after},
-                          {"perplexity_rise", ppl_after / ppl_before - 1.0}, {"norm_growth", norm_growth(be)},
-                          {"k", bases.at(names.front())->k()}, {"diagnostics", diag.to_json()}});
-          std::cerr << "[story world] " << name << " + " << filter << " order " << order << ": lowest batch "
-                    << lowest << ", final " << final_efficacy << ", perplexity " << ppl_before << " -> "
-                    << ppl_after << (meets ? " (meets)" : "") << "\n";
+          runs.push_back(run_story_order(c, name, choice, order));
+          meeting += runs.back().at("meets_bar").get<bool>() ? 1 : 0;
         }
         out["runs"][name][filter] = {{"orders", runs}, {"orders_meeting_bar", meeting}, {"orders_run", o.orders}};
       }

@@ -102,6 +102,40 @@ edit::ValueOptions value_options(const po::variables_map& vm, const edit::EditPr
   return v;
 }
 
+// --filter and its settings, checked (cheap: before the statistics pass).
+edit::FilterChoice filter_choice_of(const po::variables_map& vm, const edit::EditPreset& preset) {
+  edit::FilterChoice choice;
+  if (vm.count("filter")) choice.names = vm["filter"].as<std::vector<std::string>>();
+  if (choice.names.size() == 1 && choice.names[0] == "none") choice.names.clear();
+  choice.rect_keep_fraction = preset.rect_keep_fraction;
+  finite_setting(vm, "sphere-eta", choice.sphere.energy_ratio);
+  finite_setting(vm, "sphere-alpha", choice.sphere.alpha, /*zero_ok=*/true);
+  edit::check_filter_choice(choice, "--filter");
+  const std::string writable = vm["writable-values"].as<std::string>();
+  if (writable != "on" && writable != "off") {
+    throw InputError("--writable-values", "", "'" + writable + "' is not on or off");
+  }
+  if (writable == "on" && !edit::removes_protected_outputs(choice)) {
+    throw InputError("--writable-values", "",
+                     "needs a filter that removes the protected outputs (revive, revive-output, constrained)");
+  }
+  return choice;
+}
+
+// Each edited layer's filter pipeline, and the inputs of its diagnostics (its
+// statistics and, where computed, its protected U_k: collective over the tp group).
+void attach_filters(edit::BatchEditor& be, edit::FilterFamily& family, const std::vector<std::string>& names,
+                    const std::map<std::string, const spectral::ProtectedBasis*>& basis_of,
+                    const std::map<std::string, edit::LayerStatistics>& stats) {
+  for (const std::string& name : names) {
+    const auto b = basis_of.find(name);
+    const spectral::ProtectedBasis* basis = b == basis_of.end() ? nullptr : b->second;
+    edit::FilterPipeline fp = family.pipeline(name, basis);
+    if (!fp.empty()) be.set_filters(name, std::move(fp));
+    be.set_diagnostics(name, stats.at(name).second_moment, basis ? basis->u().full() : at::Tensor());
+  }
+}
+
 }  // namespace
 
 Command edit_command() {
@@ -182,13 +216,7 @@ Command edit_command() {
     }
 
     // Options that are cheap to check are checked before the statistics pass.
-    edit::FilterChoice filter_choice;
-    if (vm.count("filter")) filter_choice.names = vm["filter"].as<std::vector<std::string>>();
-    if (filter_choice.names.size() == 1 && filter_choice.names[0] == "none") filter_choice.names.clear();
-    filter_choice.rect_keep_fraction = s.preset.rect_keep_fraction;
-    finite_setting(vm, "sphere-eta", filter_choice.sphere.energy_ratio);
-    finite_setting(vm, "sphere-alpha", filter_choice.sphere.alpha, /*zero_ok=*/true);
-    edit::check_filter_choice(filter_choice, "--filter");
+    const edit::FilterChoice filter_choice = filter_choice_of(vm, s.preset);
     const std::vector<std::string>& filters = filter_choice.names;
     const bool want_revive = edit::needs_protected_basis(filter_choice);
     const spectral::SvdOptions svd = basis_svd_options(vm);
@@ -241,15 +269,7 @@ Command edit_command() {
     std::map<std::string, const spectral::ProtectedBasis*> basis_of;
     for (const auto& [name, b] : bases) basis_of[name] = b.get();
     editor = edit::constrain_if_chosen(std::move(editor), filter_choice, basis_of, "--filter");
-    const std::string writable = vm["writable-values"].as<std::string>();
-    if (writable != "on" && writable != "off") {
-      throw InputError("--writable-values", "", "'" + writable + "' is not on or off");
-    }
-    if (writable == "on" && !edit::removes_protected_outputs(filter_choice)) {
-      throw InputError("--writable-values", "", "needs a filter that removes the protected outputs (revive, "
-                                                "revive-output, constrained)");
-    }
-    if (writable == "on") {
+    if (vm["writable-values"].as<std::string>() == "on") {
       plan.values.protected_output = bases.at(s.names.back())->u().full();  // collective
     }
     for (const auto& [name, st] : stats) editor->set_statistics(name, st.second_moment);
@@ -258,14 +278,7 @@ Command edit_command() {
     edit::BatchEditor be(*s.model, s.tokenizer, *editor, plan, &s.grid.dp());
 
     edit::FilterFamily family(filter_choice);
-    for (const std::string& name : s.names) {
-      const auto b = basis_of.find(name);
-      const spectral::ProtectedBasis* basis = b == basis_of.end() ? nullptr : b->second;
-      edit::FilterPipeline fp = family.pipeline(name, basis);
-      if (!fp.empty()) be.set_filters(name, std::move(fp));
-      // Diagnostics against the statistics and (where computed) the protected U_k.
-      be.set_diagnostics(name, stats.at(name).second_moment, basis ? basis->u().full() : at::Tensor());
-    }
+    attach_filters(be, family, s.names, basis_of, stats);
 
     // What shapes the edits: a resume must match it (the runner checks the
     // editor, layers, batch size, tp and requests itself).

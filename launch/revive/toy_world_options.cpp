@@ -15,8 +15,10 @@ po::options_description toy_world_options(const char* out_help, const char* seed
       "relations", po::value<int>()->default_value(def.num_relations), "number of relations (1..8)")(
       "objects", po::value<int>()->default_value(def.objects_per_relation),
       "objects per relation (0: the whole vocabulary of 12)")(
-      "phrasings", po::value<int>()->default_value(def.phrasings_per_relation), "phrasings per relation (1..5)")(
-      "neighbors", po::value<int>()->default_value(def.neighbors_per_request), "neighbourhood prompts per request")(
+      "phrasings", po::value<int>()->default_value(def.phrasings_per_relation),
+      "phrasings per relation (1..5)")("neighbors",
+                                       po::value<int>()->default_value(def.neighbors_per_request),
+                                       "neighbourhood prompts per request")(
       "general-sentences", po::value<int>()->default_value(def.general_sentences),
       "general (non-fact) sentences of the world's small grammar mixed into the training text")(
       "held-out-sentences", po::value<int>()->default_value(def.held_out_sentences),

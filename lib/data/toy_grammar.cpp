@@ -18,17 +18,20 @@ struct Verb {
   const char* many;
 };
 
-const Noun kCreatures[] = {{"fox", "foxes"},   {"owl", "owls"},     {"wolf", "wolves"}, {"bear", "bears"},
-                           {"frog", "frogs"},  {"crow", "crows"},   {"otter", "otters"}, {"beetle", "beetles"},
-                           {"badger", "badgers"}, {"heron", "herons"}};
-const char* kThings[] = {"stone", "leaf", "branch", "acorn", "feather", "shell", "berry", "pebble", "twig", "nut"};
-const char* kPlaces[] = {"meadow", "forest", "river", "hill", "valley", "pond", "cave", "field", "marsh", "glade"};
+const Noun kCreatures[] = {{"fox", "foxes"},    {"owl", "owls"},       {"wolf", "wolves"},
+                           {"bear", "bears"},   {"frog", "frogs"},     {"crow", "crows"},
+                           {"otter", "otters"}, {"beetle", "beetles"}, {"badger", "badgers"},
+                           {"heron", "herons"}};
+const char* kThings[] = {"stone", "leaf",  "branch", "acorn", "feather",
+                         "shell", "berry", "pebble", "twig",  "nut"};
+const char* kPlaces[] = {"meadow", "forest", "river", "hill",  "valley",
+                         "pond",   "cave",   "field", "marsh", "glade"};
 const char* kCreatureAdjectives[] = {"small", "large", "young", "quiet", "quick", "lazy", "clever", "sleepy"};
 const char* kThingAdjectives[] = {"round", "smooth", "heavy", "shiny", "tiny", "wet", "dusty", "bright"};
 const Verb kIntransitive[] = {{"runs", "run"},   {"sleeps", "sleep"}, {"sings", "sing"},
                               {"waits", "wait"}, {"hides", "hide"},   {"rests", "rest"}};
-const Verb kTransitive[] = {{"finds", "find"},     {"carries", "carry"}, {"drops", "drop"},
-                            {"gathers", "gather"}, {"watches", "watch"}};
+const Verb kTransitive[] = {
+    {"finds", "find"}, {"carries", "carry"}, {"drops", "drop"}, {"gathers", "gather"}, {"watches", "watch"}};
 const char* kPrepositions[] = {"near", "by", "across", "under", "beside"};
 const char* kTimes[] = {"at dawn", "at night", "after the rain", "before noon"};
 const char* kCounts[] = {"two", "three", "many", "some"};
@@ -44,20 +47,23 @@ std::string grammar_sentence(SplitMixRng& rng) {
   const Noun& creature = pick(rng, kCreatures);
   const std::string subject_noun = plural ? creature.many : creature.one;
   // A plural subject takes a count word or "the"; a singular one "the", "a" or "every".
-  const std::string det = plural ? (rng.below(2) == 0 ? std::string(pick(rng, kCounts)) : "the")
-                                 : std::string(rng.below(3) == 0 ? "every" : (rng.below(2) == 0 ? "a" : "the"));
+  const std::string det = plural
+                              ? (rng.below(2) == 0 ? std::string(pick(rng, kCounts)) : "the")
+                              : std::string(rng.below(3) == 0 ? "every" : (rng.below(2) == 0 ? "a" : "the"));
   auto verb = [&](const Verb& v) { return std::string(plural ? v.many : v.one); };
   switch (rng.below(4)) {
     case 0: {  // [time] det adj creature verb prep the place
       std::string s = rng.below(3) == 0 ? std::string(pick(rng, kTimes)) + " " : "";
-      s += det + " " + pick(rng, kCreatureAdjectives) + " " + subject_noun + " " + verb(pick(rng, kIntransitive));
+      s += det + " " + pick(rng, kCreatureAdjectives) + " " + subject_noun + " " +
+           verb(pick(rng, kIntransitive));
       return s + " " + pick(rng, kPrepositions) + " the " + pick(rng, kPlaces);
     }
     case 1:  // det creature verb the adj thing
-      return det + " " + subject_noun + " " + verb(pick(rng, kTransitive)) + " the " + pick(rng, kThingAdjectives) +
-             " " + pick(rng, kThings);
+      return det + " " + subject_noun + " " + verb(pick(rng, kTransitive)) + " the " +
+             pick(rng, kThingAdjectives) + " " + pick(rng, kThings);
     case 2:  // det creature in the place verb
-      return det + " " + subject_noun + " in the " + pick(rng, kPlaces) + " " + verb(pick(rng, kIntransitive));
+      return det + " " + subject_noun + " in the " + pick(rng, kPlaces) + " " +
+             verb(pick(rng, kIntransitive));
     default: {  // the thing prep the place is adj
       const std::string thing = pick(rng, kThings);
       return "the " + thing + " " + pick(rng, kPrepositions) + " the " + pick(rng, kPlaces) + " is " +

@@ -42,8 +42,10 @@ TEST(ToyGrammar, CountWordsTakePluralVerbsAndEveryTakesSingular) {
       if (!count && w[i] != "every") continue;
       // The verb follows the noun, or adjective + noun, or "in the <place>".
       for (size_t j = i + 2; j < std::min(w.size(), i + 6); ++j) {
-        if (count) EXPECT_EQ(singular_verbs.count(w[j]), 0u) << s;
-        else EXPECT_EQ(plural_verbs.count(w[j]), 0u) << s;
+        if (count)
+          EXPECT_EQ(singular_verbs.count(w[j]), 0u) << s;
+        else
+          EXPECT_EQ(plural_verbs.count(w[j]), 0u) << s;
       }
       ++checked;
     }
@@ -87,7 +89,8 @@ TEST(ToyWorld, GeneralTextJoinsTheTrainingTextAndHeldOutStaysOut) {
   for (const auto& s : w.held_out_lines()) EXPECT_EQ(train.count(s), 0u);
   const auto vocab = w.vocabulary();
   for (const auto& s : w.held_out_lines()) {
-    for (const auto& word : words_of(s)) EXPECT_TRUE(std::binary_search(vocab.begin(), vocab.end(), word)) << word;
+    for (const auto& word : words_of(s))
+      EXPECT_TRUE(std::binary_search(vocab.begin(), vocab.end(), word)) << word;
   }
 }
 

@@ -39,7 +39,8 @@ TEST_P(FilterFamilyMpi, SphereAndDiagnosticsEqualSerial) {
     SCOPED_TRACE(up.is_factored() ? "factored" : "dense");
     const WeightUpdate local = up.local_shard(w.spec());
     const WeightUpdate safe = sphere.apply(local, w);
-    const at::Tensor got = ShardedTensor(safe.materialize().contiguous(), w.spec(), revive::testing::world()).full();
+    const at::Tensor got =
+        ShardedTensor(safe.materialize().contiguous(), w.spec(), revive::testing::world()).full();
     EXPECT_LT(rel_err(got, expected), 1e-10);
 
     EXPECT_NEAR(update_disturbance_sq(local, w, c), update_disturbance_sq(up, serial_w, c),

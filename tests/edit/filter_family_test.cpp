@@ -37,7 +37,8 @@ at::Tensor weight_with_decay(int64_t m, int64_t n, uint64_t seed) {
 }
 
 // SPHERE's project_B_into_soft_dirs, written out: the reference formula.
-at::Tensor sphere_reference(const at::Tensor& w, const at::Tensor& dw, double eta, double alpha, int64_t* r_out) {
+at::Tensor sphere_reference(const at::Tensor& w, const at::Tensor& dw, double eta, double alpha,
+                            int64_t* r_out) {
   const at::Tensor a_hat = w / (w.norm(2, {1}, true) + 1e-8);
   const at::Tensor c = at::matmul(a_hat.t(), a_hat) / static_cast<double>(a_hat.size(0));
   auto [evals, evecs] = at::linalg_eigh(c);
@@ -66,7 +67,8 @@ TEST(SphereFilter, EqualsThePublishedFormulaDenseAndFactored) {
       const WeightUpdate fac = f.apply(WeightUpdate::factored("l", rr, x), sw);
       ASSERT_TRUE(fac.is_factored());
       int64_t r2 = 0;
-      EXPECT_LT(rel_err(fac.materialize(), sphere_reference(w, at::matmul(rr, x.t()), eta, alpha, &r2)), 1e-10);
+      EXPECT_LT(rel_err(fac.materialize(), sphere_reference(w, at::matmul(rr, x.t()), eta, alpha, &r2)),
+                1e-10);
     }
   }
 }
@@ -99,7 +101,8 @@ struct ConstrainedProblem {
     resid = randn({m, n}, 14);
     spectral::SvdOptions o;
     o.energy = 0.6;
-    basis = spectral::ProtectedBasis::compute(ShardedTensor::from_full(w0, Layout::kReplicated, self), "l", o);
+    basis =
+        spectral::ProtectedBasis::compute(ShardedTensor::from_full(w0, Layout::kReplicated, self), "l", o);
   }
 };
 
@@ -151,7 +154,8 @@ TEST(ConstrainedSolve, AlphaEditStaysOutOfTheProtectedInputsAndKeepsItsMemory) {
   EXPECT_LT(at::matmul(v.t(), x).abs().max().item<double>(), 1e-10 * x.abs().max().item<double>());
   EXPECT_TRUE(editor.records_keys());
   // The cache holds the projected keys: their protected part is gone.
-  for (const auto& [name, t] : editor.state()) EXPECT_LT(at::matmul(v.t(), t).abs().max().item<double>(), 1e-9) << name;
+  for (const auto& [name, t] : editor.state())
+    EXPECT_LT(at::matmul(v.t(), t).abs().max().item<double>(), 1e-9) << name;
 }
 
 TEST(FilterFamily, NamesAndChoicesAreChecked) {
@@ -176,15 +180,17 @@ TEST(EditDiagnostics, EqualDenseTracesAndNorms) {
   const ShardedTensor w = ShardedTensor::from_full(randn({m, d}, 31), Layout::kReplicated, self);
   const at::Tensor c = testing::with_spectrum(std::vector<double>(static_cast<size_t>(d), 0.5), 32).c +
                        0.1 * at::eye(d, at::kDouble);
-  const at::Tensor r = randn({m, n}, 33), x = randn({d, n}, 34), keys = randn({d, n}, 35), resid = randn({m, n}, 36);
+  const at::Tensor r = randn({m, n}, 33), x = randn({d, n}, 34), keys = randn({d, n}, 35),
+                   resid = randn({m, n}, 36);
   const at::Tensor dw = at::matmul(r, x.t());
   const double trace = (at::matmul(dw, c) * dw).sum().item<double>();
   for (const WeightUpdate& up : {WeightUpdate::factored("l", r, x), WeightUpdate::dense("l", dw)}) {
     EXPECT_NEAR(update_disturbance_sq(up, w, c), trace, 1e-9 * trace);
-    EXPECT_NEAR(update_fit_error(up, w, keys, resid), (at::matmul(dw, keys) - resid).norm().item<double>(), 1e-9);
+    EXPECT_NEAR(update_fit_error(up, w, keys, resid), (at::matmul(dw, keys) - resid).norm().item<double>(),
+                1e-9);
   }
-  EXPECT_NEAR(weight_output_energy(w.local(), w, c), (at::matmul(w.local(), c) * w.local()).sum().item<double>(),
-              1e-9);
+  EXPECT_NEAR(weight_output_energy(w.local(), w, c),
+              (at::matmul(w.local(), c) * w.local()).sum().item<double>(), 1e-9);
   const at::Tensor u = std::get<0>(at::linalg_qr(randn({m, 2}, 37)));
   const at::Tensor out = resid - at::matmul(u, at::matmul(u.t(), resid));
   EXPECT_NEAR(unprotected_share(resid, u), out.norm().item<double>() / resid.norm().item<double>(), 1e-12);

@@ -12,7 +12,8 @@ ConstrainedSolveEditor::ConstrainedSolveEditor(std::unique_ptr<FactoredEditor> b
   REVIVE_CHECK(base_ != nullptr, "constrained solve: no editor to constrain");
   for (const auto& [layer, v] : v_) {
     if (!v.defined() || v.dim() != 2) {
-      throw Error("constrained solve: the protected input directions of '" + layer + "' must be a d_in x k matrix");
+      throw Error("constrained solve: the protected input directions of '" + layer +
+                  "' must be a d_in x k matrix");
     }
   }
 }
@@ -30,7 +31,7 @@ at::Tensor ConstrainedSolveEditor::project(const std::string& layer, const at::T
 void ConstrainedSolveEditor::set_statistics(const std::string& layer, const at::Tensor& second_moment) {
   check_second_moment(name(), layer, second_moment);
   const at::Tensor c = second_moment.to(at::kDouble);
-  const at::Tensor pc = project(layer, c);               // P C
+  const at::Tensor pc = project(layer, c);                     // P C
   const at::Tensor pcp = project(layer, pc.t().contiguous());  // P C P (C symmetric)
   const int64_t d = c.size(0);
   const double mean_eig = c.trace().item<double>() / static_cast<double>(d);

@@ -37,7 +37,8 @@ class ConstrainedSolveEditor : public FactoredEditor {
  public:
   // `protected_inputs`: per layer, the whole V_k (d_in x k, orthonormal columns)
   // of its protected basis. Every layer given statistics must have one.
-  ConstrainedSolveEditor(std::unique_ptr<FactoredEditor> base, std::map<std::string, at::Tensor> protected_inputs);
+  ConstrainedSolveEditor(std::unique_ptr<FactoredEditor> base,
+                         std::map<std::string, at::Tensor> protected_inputs);
 
   std::string name() const override { return base_->name() + " (constrained solve)"; }
   void set_statistics(const std::string& layer, const at::Tensor& second_moment) override;

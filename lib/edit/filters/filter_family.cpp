@@ -46,7 +46,8 @@ void check_filter_choice(const FilterChoice& choice, const std::string& field) {
   if (family_has(choice, "constrained")) {
     for (const std::string& n : choice.names) {
       if (is_revive_side(n)) {
-        throw InputError(field, "", "'constrained' already filters with REVIVE's two-sided filter; drop '" + n + "'");
+        throw InputError(field, "",
+                         "'constrained' already filters with REVIVE's two-sided filter; drop '" + n + "'");
       }
     }
   }
@@ -64,7 +65,8 @@ bool needs_protected_basis(const FilterChoice& choice) {
 bool wants_constrained_solve(const FilterChoice& choice) { return family_has(choice, "constrained"); }
 
 bool removes_protected_outputs(const FilterChoice& choice) {
-  return family_has(choice, "revive") || family_has(choice, "revive-output") || family_has(choice, "constrained");
+  return family_has(choice, "revive") || family_has(choice, "revive-output") ||
+         family_has(choice, "constrained");
 }
 
 std::string describe(const FilterChoice& choice) {
@@ -84,7 +86,8 @@ FilterPipeline FilterFamily::pipeline(const std::string& layer, const spectral::
   for (const std::string& n : choice_.names) {
     if (n == "none") continue;
     if (is_revive_side(n) || n == "constrained") {
-      if (basis == nullptr) throw Error("filter '" + n + "' of layer '" + layer + "' needs its protected basis");
+      if (basis == nullptr)
+        throw Error("filter '" + n + "' of layer '" + layer + "' needs its protected basis");
       revive_.push_back(std::make_unique<spectral::ReviveFilter>(*basis, family_sides(n)));
       fp.add(std::make_shared<ReviveUpdateFilter>(*revive_.back()));
     } else if (n == "sphere") {
@@ -96,14 +99,15 @@ FilterPipeline FilterFamily::pipeline(const std::string& layer, const spectral::
   return fp;
 }
 
-std::unique_ptr<Editor> constrain_if_chosen(std::unique_ptr<Editor> editor, const FilterChoice& choice,
-                                            const std::map<std::string, const spectral::ProtectedBasis*>& bases,
-                                            const std::string& field) {
+std::unique_ptr<Editor> constrain_if_chosen(
+    std::unique_ptr<Editor> editor, const FilterChoice& choice,
+    const std::map<std::string, const spectral::ProtectedBasis*>& bases, const std::string& field) {
   if (!wants_constrained_solve(choice)) return editor;
   auto* factored = dynamic_cast<FactoredEditor*>(editor.get());
   if (factored == nullptr) {
-    throw InputError(field, "", "'constrained' solves the editor's least squares in the unprotected subspace; " +
-                                    editor->name() + "'s update is not a least-squares solve (use revive instead)");
+    throw InputError(field, "",
+                     "'constrained' solves the editor's least squares in the unprotected subspace; " +
+                         editor->name() + "'s update is not a least-squares solve (use revive instead)");
   }
   std::map<std::string, at::Tensor> v;
   for (const auto& [layer, basis] : bases) v[layer] = basis->v().full();

@@ -68,8 +68,8 @@ class FilterFamily {
 // whole V_k of each layer's basis is gathered: collective over each basis' tp
 // group, in the map's order); otherwise `editor` unchanged. Throws InputError
 // naming `field` when the editor's update is not factored (RECT, PRUNE).
-std::unique_ptr<Editor> constrain_if_chosen(std::unique_ptr<Editor> editor, const FilterChoice& choice,
-                                            const std::map<std::string, const spectral::ProtectedBasis*>& bases,
-                                            const std::string& field);
+std::unique_ptr<Editor> constrain_if_chosen(
+    std::unique_ptr<Editor> editor, const FilterChoice& choice,
+    const std::map<std::string, const spectral::ProtectedBasis*>& bases, const std::string& field);
 
 }  // namespace revive::edit

@@ -22,7 +22,8 @@ sharding::ShardedTensor row_normalised(const sharding::ShardedTensor& w) {
 
 SphereFilter::SphereFilter(SphereOptions opts) : opts_(opts) {
   if (!(opts_.energy_ratio > 0.0 && opts_.energy_ratio <= 1.0)) {
-    throw Error("SPHERE filter: the energy ratio (eta) must be in (0, 1], got " + std::to_string(opts_.energy_ratio));
+    throw Error("SPHERE filter: the energy ratio (eta) must be in (0, 1], got " +
+                std::to_string(opts_.energy_ratio));
   }
   if (!(opts_.alpha >= 0.0 && opts_.alpha <= 1.0)) {
     throw Error("SPHERE filter: alpha must be in [0, 1], got " + std::to_string(opts_.alpha));
@@ -36,7 +37,8 @@ WeightUpdate SphereFilter::apply(const WeightUpdate& update, const sharding::Sha
   const spectral::ShardedSvdResult dirs = spectral::truncated_svd(row_normalised(weight), svd);
   last_k_ = dirs.k;
   // P laid out like the weight's columns; P^T x summed over their split.
-  sharding::Communicator* cols = weight.spec().layout == sharding::Layout::kRow ? &weight.reduce_group() : nullptr;
+  sharding::Communicator* cols =
+      weight.spec().layout == sharding::Layout::kRow ? &weight.reduce_group() : nullptr;
   auto suppress = [&](const at::Tensor& x) {  // x - alpha P (P^T x), x: d_in(local) x n
     const at::Tensor xd = x.to(at::kDouble);
     const at::Tensor p = dirs.v.local().to(at::kDouble);

@@ -10,7 +10,9 @@
 namespace revive::edit {
 namespace {
 
-bool diag_split_rows(const sharding::ShardedTensor& w) { return w.spec().layout == sharding::Layout::kColumn; }
+bool diag_split_rows(const sharding::ShardedTensor& w) {
+  return w.spec().layout == sharding::Layout::kColumn;
+}
 bool diag_split_cols(const sharding::ShardedTensor& w) { return w.spec().layout == sharding::Layout::kRow; }
 
 sharding::Communicator* diag_group(const sharding::ShardedTensor& w) {
@@ -27,14 +29,16 @@ double diag_sum(const sharding::ShardedTensor& w, double local) {
 // rows are split like the weight's columns.
 at::Tensor diag_whole_input_rows(const at::Tensor& local_rows, const sharding::ShardedTensor& w) {
   if (!diag_split_cols(w) || w.reduce_group().size() == 1) return local_rows;
-  const sharding::ShardSpec spec = sharding::ShardSpec::make(
-      sharding::Layout::kColumn, {w.spec().global_shape[1], local_rows.size(1)}, w.spec().tp_rank, w.spec().tp_size);
+  const sharding::ShardSpec spec =
+      sharding::ShardSpec::make(sharding::Layout::kColumn, {w.spec().global_shape[1], local_rows.size(1)},
+                                w.spec().tp_rank, w.spec().tp_size);
   return sharding::ShardedTensor(local_rows.contiguous(), spec, w.reduce_group()).full();
 }
 
 // Rows of A C A^T's trace for a dense shard A laid out like w (rows split:
 // local rows; columns split: the whole matrix gathered once).
-double diag_dense_quadratic(const at::Tensor& a_local, const sharding::ShardedTensor& w, const at::Tensor& c) {
+double diag_dense_quadratic(const at::Tensor& a_local, const sharding::ShardedTensor& w,
+                            const at::Tensor& c) {
   const at::Tensor cd = c.to(a_local.device(), at::kDouble);
   if (diag_split_cols(w)) {
     const at::Tensor a = diag_whole_input_rows(a_local.t().contiguous(), w).t().to(at::kDouble);
@@ -47,7 +51,8 @@ double diag_dense_quadratic(const at::Tensor& a_local, const sharding::ShardedTe
 
 }  // namespace
 
-double update_disturbance_sq(const WeightUpdate& update, const sharding::ShardedTensor& w, const at::Tensor& c) {
+double update_disturbance_sq(const WeightUpdate& update, const sharding::ShardedTensor& w,
+                             const at::Tensor& c) {
   REVIVE_CHECK(update.defined(), "update_disturbance_sq: no update");
   if (!update.is_factored()) return diag_dense_quadratic(update.dense_delta(), w, c);
   // tr(R X^T C X R^T) = sum((R^T R) .* (X^T C X)), n x n.
@@ -70,7 +75,8 @@ double update_fit_error(const WeightUpdate& update, const sharding::ShardedTenso
   // This rank's columns of K (rows of the key matrix) where the weight's columns
   // are split; its rows of R where the weight's rows are split.
   const at::Tensor k = (diag_split_cols(w) ? keys.narrow(0, spec.offset, spec.length) : keys).to(at::kDouble);
-  const at::Tensor r = (diag_split_rows(w) ? residual.narrow(0, spec.offset, spec.length) : residual).to(at::kDouble);
+  const at::Tensor r =
+      (diag_split_rows(w) ? residual.narrow(0, spec.offset, spec.length) : residual).to(at::kDouble);
   at::Tensor dwk;
   if (update.is_factored()) {
     dwk = update.r().to(k.device(), at::kDouble).mm(update.x().to(k.device(), at::kDouble).t().mm(k));

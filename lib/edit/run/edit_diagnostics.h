@@ -33,7 +33,8 @@ namespace revive::edit {
 
 // tr(dW C dW^T) for this rank's shard `update` of a weight laid out like `w`
 // (collective over w.reduce_group()). C: d_in x d_in.
-double update_disturbance_sq(const WeightUpdate& update, const sharding::ShardedTensor& w, const at::Tensor& c);
+double update_disturbance_sq(const WeightUpdate& update, const sharding::ShardedTensor& w,
+                             const at::Tensor& c);
 // tr(W C W^T) of the weight whose shard is `local`, laid out like `w`.
 double weight_output_energy(const at::Tensor& local, const sharding::ShardedTensor& w, const at::Tensor& c);
 // ||dW K - R||_F (collective over w.reduce_group()). keys: d_in x n, residual:
@@ -44,9 +45,9 @@ double update_fit_error(const WeightUpdate& update, const sharding::ShardedTenso
 double unprotected_share(const at::Tensor& residual, const at::Tensor& u);
 
 struct ValueDiagnostics {
-  double z0_norm = 0;          // mean ||z0||
-  double delta_ratio = 0;      // mean ||v* - z0|| / ||z0||
-  double clamped_fraction = 0; // requests with ||delta|| >= (1 - 1e-3) clamp
+  double z0_norm = 0;           // mean ||z0||
+  double delta_ratio = 0;       // mean ||v* - z0|| / ||z0||
+  double clamped_fraction = 0;  // requests with ||delta|| >= (1 - 1e-3) clamp
 };
 ValueDiagnostics value_diagnostics(const ValueResult& values, double clamp_norm_factor);
 // {"z0_norm", ...}, {"delta_ratio", ...}, {"clamped_fraction", ...}.
