@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,17 @@ bool program_available(const std::string& program) {
   return false;
 }
 
+bool log_axis_for(const std::vector<double>& values) {
+  if (values.empty()) return false;
+  double lo = values.front(), hi = values.front();
+  for (double v : values) {
+    if (!(v > 0) || !std::isfinite(v)) return false;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return hi >= 20.0 * lo;
+}
+
 ReportResult write_report(const std::vector<MetricsRun>& runs, const ReportOptions& options) {
   REVIVE_CHECK(!options.out_dir.empty(), "report: no output folder");
   const std::vector<std::string> present = report_metric_names(runs);
@@ -227,8 +239,15 @@ ReportResult write_report(const std::vector<MetricsRun>& runs, const ReportOptio
     result.data_paths.push_back(dat);
     const std::string png = (fs::path(options.out_dir) / (stem + ".png")).string();
     pngs.emplace_back(png + ".tmp", png);
-    script << "set output " << report_gp_quote(png + ".tmp") << "\nset title " << report_gp_quote(metric)
-           << " noenhanced\nset ylabel " << report_gp_quote(metric) << " noenhanced\nplot ";
+    std::vector<double> values;
+    for (size_t r : blocks) {
+      for (const auto& kv : report_series(runs[r], metric)) values.push_back(kv.second);
+    }
+    const bool log_y = log_axis_for(values);
+    script << (log_y ? "set logscale y\n" : "unset logscale y\n");
+    script << "set output " << report_gp_quote(png + ".tmp") << "\nset title "
+           << report_gp_quote(log_y ? metric + " (log scale)" : metric) << " noenhanced\nset ylabel "
+           << report_gp_quote(metric) << " noenhanced\nplot ";
     for (size_t b = 0; b < blocks.size(); ++b) {
       script << (b ? ", " : "") << report_gp_quote(dat) << " index " << b << " using 1:2 with linespoints title "
              << report_gp_quote(runs[blocks[b]].label);
@@ -236,14 +255,15 @@ ReportResult write_report(const std::vector<MetricsRun>& runs, const ReportOptio
     script << "\nunset output\n";
   }
   if (!options.plots || metrics.empty()) return result;
+  // The script is written even without gnuplot: it plots the .dat files later.
+  const std::string gp = (fs::path(options.out_dir) / "plots.gp").string();
+  data::write_file_atomic(gp, script.str());
   if (!program_available(options.gnuplot)) {
     result.plot_note = "no PNG plots: '" + options.gnuplot +
                        "' was not found (install gnuplot, e.g. `apt-get install gnuplot-nox` as launch/setup.sh does); "
-                       "the table and the .dat files were written";
+                       "the table, the .dat files and plots.gp were written";
     return result;
   }
-  const std::string gp = (fs::path(options.out_dir) / "plots.gp").string();
-  data::write_file_atomic(gp, script.str());
   const std::string log = (fs::path(options.out_dir) / "plots.log").string();
   const std::string cmd = report_sh_quote(options.gnuplot) + " " + report_sh_quote(gp) + " > " + report_sh_quote(log) + " 2>&1";
   const int rc = std::system(cmd.c_str());

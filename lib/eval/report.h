@@ -53,6 +53,11 @@ struct ReportOptions {
   std::string gnuplot = "gnuplot";   // program to run
 };
 
+// Whether a plot of these values reads better on a log axis: all positive and
+// spanning a factor of 20 or more (a perplexity or norm growth that explodes
+// in one run would flatten every other run's curve on a linear axis).
+bool log_axis_for(const std::vector<double>& values);
+
 struct ReportResult {
   std::string table_path;               // <out_dir>/report.md
   std::vector<std::string> data_paths;  // <out_dir>/<metric>.dat (the plotted columns)

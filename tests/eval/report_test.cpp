@@ -86,6 +86,28 @@ TEST(Report, ReadsRunsAndWritesTableAndPlots) {
   }
 }
 
+TEST(Report, ExplodingMetricsArePlottedOnALogAxis) {
+  EXPECT_TRUE(log_axis_for({6.3, 7.1, 387.0}));
+  EXPECT_FALSE(log_axis_for({6.3, 7.1, 9.0}));
+  EXPECT_FALSE(log_axis_for({0.0, 0.5, 0.9}));  // efficacy: not positive everywhere
+  EXPECT_FALSE(log_axis_for({}));
+  const std::string dir = ::revive::testing::temp_dir("report-log");
+  const std::string a = report_test_write(dir, "a.jsonl", "{\"edits\": 0, \"ppl\": 6, \"eff\": 0}\n"
+                                                          "{\"edits\": 10, \"ppl\": 400, \"eff\": 0.9}\n");
+  ReportOptions opts;
+  opts.out_dir = dir + "/out";
+  opts.metrics = {"ppl", "eff"};
+  opts.gnuplot = "revive-no-such-gnuplot";  // the script is written either way
+  write_report({read_metrics_jsonl(a)}, opts);
+  const std::string gp = report_test_read(dir + "/out/plots.gp");
+  const size_t ppl = gp.find("'ppl (log scale)'"), eff = gp.find("'eff'");
+  ASSERT_NE(ppl, std::string::npos) << gp;
+  ASSERT_NE(eff, std::string::npos) << gp;
+  EXPECT_NE(gp.rfind("set logscale y", ppl), std::string::npos) << gp;
+  EXPECT_NE(gp.rfind("unset logscale y", eff), std::string::npos) << gp;
+  EXPECT_GT(gp.rfind("unset logscale y", eff), gp.rfind("set logscale y", ppl));
+}
+
 TEST(Report, MissingGnuplotIsANoteNotAFailure) {
   const std::string dir = ::revive::testing::temp_dir("report-nognuplot");
   const std::string a = report_test_write(dir, "run.jsonl", "{\"edits\": 1, \"x\": 2}\n");
