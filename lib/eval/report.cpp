@@ -227,22 +227,22 @@ ReportResult write_report(const std::vector<MetricsRun>& runs, const ReportOptio
     const std::string dat = (fs::path(options.out_dir) / (stem + ".dat")).string();
     std::ostringstream data;
     std::vector<size_t> blocks;  // runs with a value, in block order
+    std::vector<double> values;  // every plotted value (for the axis)
     for (size_t r = 0; r < runs.size(); ++r) {
       const auto s = report_series(runs[r], metric);
       if (s.empty()) continue;
       if (!blocks.empty()) data << "\n\n";
       data << "# " << runs[r].label << "\n";
-      for (const auto& kv : s) data << kv.first << " " << report_number(kv.second) << "\n";
+      for (const auto& kv : s) {
+        data << kv.first << " " << report_number(kv.second) << "\n";
+        values.push_back(kv.second);
+      }
       blocks.push_back(r);
     }
     data::write_file_atomic(dat, data.str());
     result.data_paths.push_back(dat);
     const std::string png = (fs::path(options.out_dir) / (stem + ".png")).string();
     pngs.emplace_back(png + ".tmp", png);
-    std::vector<double> values;
-    for (size_t r : blocks) {
-      for (const auto& kv : report_series(runs[r], metric)) values.push_back(kv.second);
-    }
     const bool log_y = log_axis_for(values);
     script << (log_y ? "set logscale y\n" : "unset logscale y\n");
     script << "set output " << report_gp_quote(png + ".tmp") << "\nset title "

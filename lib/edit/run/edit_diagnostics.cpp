@@ -35,17 +35,19 @@ at::Tensor diag_whole_input_rows(const at::Tensor& local_rows, const sharding::S
   return sharding::ShardedTensor(local_rows.contiguous(), spec, w.reduce_group()).full();
 }
 
+// C A (d_in x m) for A's rows in the input space, computed where C lives and in
+// its dtype: C is the largest operand (d_in^2), so it is never copied or widened.
+at::Tensor diag_c_times(const at::Tensor& c, const at::Tensor& a) {
+  return c.mm(a.to(c.device(), c.scalar_type())).to(a.device(), at::kDouble);
+}
+
 // Rows of A C A^T's trace for a dense shard A laid out like w (rows split:
 // local rows; columns split: the whole matrix gathered once).
 double diag_dense_quadratic(const at::Tensor& a_local, const sharding::ShardedTensor& w,
                             const at::Tensor& c) {
-  const at::Tensor cd = c.to(a_local.device(), at::kDouble);
-  if (diag_split_cols(w)) {
-    const at::Tensor a = diag_whole_input_rows(a_local.t().contiguous(), w).t().to(at::kDouble);
-    return (a.mm(cd) * a).sum().item<double>();
-  }
-  const at::Tensor a = a_local.to(at::kDouble);
-  const double local = (a.mm(cd) * a).sum().item<double>();
+  const at::Tensor at_rows =
+      diag_split_cols(w) ? diag_whole_input_rows(a_local.t().contiguous(), w) : a_local.t().contiguous();
+  const double local = (diag_c_times(c, at_rows) * at_rows.to(at::kDouble)).sum().item<double>();
   return diag_split_rows(w) ? diag_sum(w, local) : local;
 }
 
@@ -60,7 +62,7 @@ double update_disturbance_sq(const WeightUpdate& update, const sharding::Sharded
   const at::Tensor r = update.r().to(x.device(), at::kDouble);
   at::Tensor rtr = r.t().mm(r);
   if (diag_split_rows(w)) spectral::sum_over(diag_group(w), rtr);
-  const at::Tensor xcx = x.t().mm(c.to(x.device(), at::kDouble)).mm(x);
+  const at::Tensor xcx = x.t().mm(diag_c_times(c, x));
   return (rtr * xcx).sum().item<double>();
 }
 
