@@ -3,15 +3,19 @@
 // and update filters, so that what an editor achieves, and what each filter
 // costs and protects, is measured rather than read off one order (issues 5, 22).
 // Order 0 is the test's (Editors/StoryWorldAcceptance); order s > 0 is that list
-// shuffled with std::mt19937(s). Prints one JSON object: per editor, filter and
-// order, the efficacy of each batch right after it is applied and over all 50 at
+// shuffled with std::mt19937(s). --stream-seeds runs generated request sets
+// instead (edit/run/story_world_stream.h: --requests invented names per seed, the
+// objects chosen on the unedited model), which no preset was tuned on; issue 22's
+// acceptance is 8 of them. Prints one JSON object: per editor, filter and
+// request set, the efficacy of each batch right after it is applied and over all 50 at
 // the end, the perplexity of held-out stories (the corpus' last 100, never in the
 // statistics) before and after, the weight norm growth, and the diagnostics of
 // every batch averaged (edit_diagnostics.h); and how many orders meet issue 5's
 // bar (every batch >= 0.9, final >= 0.8). Progress goes to stderr. The figures
 // turn on the BLAS's rounding (kernels, threads), so give the same
 // OMP_NUM_THREADS and OPENBLAS_CORETYPE when comparing runs.
-//   bench_story_world [--model DIR] [--corpus FILE] [--orders N] [--editors memit,alphaedit]
+//   bench_story_world [--model DIR] [--corpus FILE] [--orders N | --stream-seeds 1,2,.. [--requests N]]
+//                     [--editors memit,alphaedit]
 //                     [--filters none,revive,...] [--tau T] [--stats-documents D] [--v-lr LR] [--v-steps S]
 //                     [--writable-values on|off]
 // --filters takes names of lib/edit/filters/filter_family.h (default: none);
@@ -32,6 +36,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,6 +50,7 @@
 #include "lib/edit/run/layer_statistics.h"
 #include "lib/edit/run/sequential_runner.h"
 #include "lib/edit/run/story_world_setup.h"
+#include "lib/edit/run/story_world_stream.h"
 #include "lib/eval/perplexity.h"
 #include "lib/model/model_loader.h"
 #include "lib/model/tokenizer.h"
@@ -70,6 +76,8 @@ struct StoryBenchOptions {
   std::vector<std::string> editors = {"memit", "alphaedit"};
   std::vector<std::string> filters = {"none"};
   int orders = 4;
+  std::vector<std::string> stream_seeds;  // generated request sets instead of orders
+  int64_t requests = 50;                  // per generated set
   int64_t stats_documents = 200;  // as the acceptance test
   double tau = 0.5;
   bool writable_values = false;  // v* kept off the protected outputs (ValueOptions::protected_output)
@@ -105,6 +113,8 @@ bool parse_story_options(int argc, char** argv, StoryBenchOptions& o) {
     if (a == "--model") o.model_dir = v;
     else if (a == "--corpus") o.corpus = v;
     else if (a == "--orders") o.orders = std::stoi(v);
+    else if (a == "--stream-seeds") o.stream_seeds = split_list(v);
+    else if (a == "--requests") o.requests = std::stol(v);
     else if (a == "--editors") o.editors = split_list(v);
     else if (a == "--filters") o.filters = split_list(v);
     else if (a == "--tau") o.tau = std::stod(v);
@@ -121,9 +131,9 @@ bool parse_story_options(int argc, char** argv, StoryBenchOptions& o) {
     std::cerr << "bench_story_world: option " << argv[argc - 1] << " has no value\n";
     return false;
   }
-  if (o.orders < 1 || !(o.tau > 0 && o.tau <= 1) || o.stats_documents < 1 || !(o.v_lr >= 0 && o.v_lr < 1e6) ||
+  if (o.orders < 1 || o.requests < 1 || !(o.tau > 0 && o.tau <= 1) || o.stats_documents < 1 || !(o.v_lr >= 0 && o.v_lr < 1e6) ||
       o.v_steps < 0) {
-    std::cerr << "bench_story_world: --orders >= 1, --tau in (0, 1], --stats-documents >= 1, --v-lr > 0, "
+    std::cerr << "bench_story_world: --orders >= 1, --requests >= 1, --tau in (0, 1], --stats-documents >= 1, --v-lr > 0, "
                  "--v-steps >= 1\n";
     return false;
   }
@@ -168,15 +178,40 @@ struct StoryContext {
   std::vector<std::string> held_out;
 };
 
-// One editor + filter on one request order: a fresh model, 5 batches of 10.
-nlohmann::json run_story_order(StoryContext& c, const std::string& editor_name,
-                               const revive::edit::FilterChoice& choice, int order) {
+// The requests of one run: the fixed set in an order, or a generated stream.
+struct StoryRequestSet {
+  std::string kind;  // "order" or "seed"
+  int64_t id = 0;
+  std::vector<revive::data::EditRequest> requests;
+};
+
+// --orders orders of the fixed set, or one generated stream per --stream-seeds.
+std::vector<StoryRequestSet> story_request_sets(const StoryBenchOptions& o, revive::model::Transformer& model,
+                                                const revive::model::Tokenizer& tok) {
   using namespace revive;
-  std::vector<data::EditRequest> requests = data::story_world_requests();
-  if (order > 0) {
-    std::mt19937 rng(static_cast<std::mt19937::result_type>(order));
-    std::shuffle(requests.begin(), requests.end(), rng);
+  std::vector<StoryRequestSet> sets;
+  for (const std::string& seed : o.stream_seeds) {
+    const int64_t id = std::stoll(seed);
+    if (id < 1) throw std::invalid_argument("--stream-seeds: seeds are >= 1 (0 is the fixed set), got " + seed);
+    sets.push_back({"seed", id, edit::story_world_stream(model, tok, static_cast<uint64_t>(id),
+                                                         static_cast<size_t>(o.requests))});
   }
+  for (int order = 0; o.stream_seeds.empty() && order < o.orders; ++order) {
+    std::vector<data::EditRequest> requests = data::story_world_requests();
+    if (order > 0) {
+      std::mt19937 rng(static_cast<std::mt19937::result_type>(order));
+      std::shuffle(requests.begin(), requests.end(), rng);
+    }
+    sets.push_back({"order", order, std::move(requests)});
+  }
+  return sets;
+}
+
+// One editor + filter on one request set: a fresh model, batches of 10.
+nlohmann::json run_story_set(StoryContext& c, const std::string& editor_name,
+                             const revive::edit::FilterChoice& choice, const StoryRequestSet& set) {
+  using namespace revive;
+  const std::vector<data::EditRequest>& requests = set.requests;
   const auto model = model::load_model(c.opts.model_dir, c.tp);
   std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
   std::map<std::string, const spectral::ProtectedBasis*> basis_of;
@@ -218,10 +253,10 @@ nlohmann::json run_story_order(StoryContext& c, const std::string& editor_name,
   const double lowest = *std::min_element(batch_efficacy.begin(), batch_efficacy.end());
   // Efficacy is a count over 10 or 50 requests: compare with a margin below the bar.
   const bool meets = lowest >= kBatchBar - 1e-9 && final_efficacy >= kFinalBar - 1e-9;
-  std::cerr << "[story world] " << editor_name << " + " << describe(choice) << " order " << order
+  std::cerr << "[story world] " << editor_name << " + " << describe(choice) << " " << set.kind << " " << set.id
             << ": lowest batch " << lowest << ", final " << final_efficacy << ", perplexity " << ppl_before
             << " -> " << ppl_after << (meets ? " (meets)" : "") << "\n";
-  return {{"order", order}, {"batch_efficacy", batch_efficacy}, {"lowest_batch", lowest},
+  return {{set.kind, set.id}, {"requests", requests.size()}, {"batch_efficacy", batch_efficacy}, {"lowest_batch", lowest},
           {"final_efficacy", final_efficacy}, {"meets_bar", meets}, {"perplexity_before", ppl_before},
           {"perplexity_after", ppl_after}, {"perplexity_rise", ppl_after / ppl_before - 1.0},
           {"norm_growth", norm_growth(be)}, {"k", bases.at(c.names.front())->k()}, {"diagnostics", diag.to_json()}};
@@ -242,11 +277,13 @@ int main(int argc, char** argv) {
     StoryContext c{o, tok, tp, preset, edit::story_world_plan(preset), {}, {}, held_out_stories(o.corpus, 100)};
     if (o.v_lr > 0) c.plan.values.lr = o.v_lr;
     if (o.v_steps > 0) c.plan.values.steps = o.v_steps;
+    std::vector<StoryRequestSet> sets;
     {
       const auto model = model::load_model(o.model_dir, tp);
       for (int64_t l : c.plan.layers) c.names.push_back(model->module_name({l, c.plan.module}));
       c.stats = edit::compute_layer_statistics(*model, tok, c.names,
                                                edit::story_world_statistics(o.corpus, o.stats_documents), dp);
+      sets = story_request_sets(o, *model, tok);
     }
     nlohmann::json out;
     out["model"] = o.model_dir;
@@ -268,11 +305,16 @@ int main(int argc, char** argv) {
         edit::check_filter_choice(choice, "--filters");
         nlohmann::json runs = nlohmann::json::array();
         int meeting = 0;
-        for (int order = 0; order < o.orders; ++order) {
-          runs.push_back(run_story_order(c, name, choice, order));
+        double final_sum = 0, rise_sum = 0;
+        for (const StoryRequestSet& set : sets) {
+          runs.push_back(run_story_set(c, name, choice, set));
           meeting += runs.back().at("meets_bar").get<bool>() ? 1 : 0;
+          final_sum += runs.back().at("final_efficacy").get<double>();
+          rise_sum += runs.back().at("perplexity_rise").get<double>();
         }
-        out["runs"][name][filter] = {{"orders", runs}, {"orders_meeting_bar", meeting}, {"orders_run", o.orders}};
+        const double n = static_cast<double>(sets.size());
+        out["runs"][name][filter] = {{"orders", runs}, {"orders_meeting_bar", meeting}, {"orders_run", sets.size()},
+                                     {"mean_final_efficacy", final_sum / n}, {"mean_perplexity_rise", rise_sum / n}};
       }
     }
     std::cout << out.dump() << std::endl;

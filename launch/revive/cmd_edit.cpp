@@ -147,7 +147,7 @@ Command edit_command() {
     e.add_options()
         ("requests", po::value<std::vector<std::string>>()->required()->multitoken(),
          "request files (CounterFact ROME/EasyEdit, zsRE, JSONL), edited in the order given")
-        ("editor", po::value<std::string>()->default_value("memit"), "memit, alphaedit, emmet, nse, rect, prune")
+        ("editor", po::value<std::string>()->default_value("memit"), "memit, memit-seq (MEMIT with past batches' keys in the solve), alphaedit, emmet, nse, rect, prune")
         ("filter", po::value<std::vector<std::string>>()->multitoken()->composing(),
          "update filters in order (default: none): revive (the paper's two-sided filter), revive-output, "
          "revive-input, revive-block (one side, or the protected block only), sphere (SPHERE's soft projector), "
@@ -165,7 +165,7 @@ Command edit_command() {
         ("out", po::value<std::string>(), "run folder: metrics.jsonl, checkpoints/")
         ("resume", on_off(), "continue from the latest checkpoint in --out")
         ("context-templates", po::value<int64_t>()->default_value(0),
-         "generated context templates per prefix for keys and v* (MEMIT: 2; 0: the prompt alone)")
+         "generated context templates per prefix for keys and v* (MEMIT: 1 per prefix, 5 in all; 0: the prompt alone)")
         ("v-steps", po::value<int64_t>(), "v* optimisation steps (default: the preset's)")
         ("v-lr", po::value<double>(), "v* learning rate (default: the preset's)")
         ("clamp-norm-factor", po::value<double>(), "v* delta norm bound, x the original's norm (default: the preset's)")
@@ -174,6 +174,9 @@ Command edit_command() {
         ("nullspace-threshold", po::value<double>(),
          "AlphaEdit: eigenvalues of the statistics below this span the preserved null space (default: the preset's)")
         ("alphaedit-l2", po::value<double>(), "AlphaEdit: L2 regulariser of its solve (default: the preset's)")
+        ("rect-keep", po::value<double>(),
+         "RECT: fraction of the update's entries kept, largest relative change first (default: the preset's, 0.4 "
+         "as the AlphaEdit repository's RECT; the RECT paper's text: 0.2)")
         ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)")
         ("fact-token", po::value<std::string>(), "subject_last or last: where keys are read (default: the preset's)")
         ("rewind-values", po::value<std::string>()->default_value("auto"),
@@ -216,6 +219,8 @@ Command edit_command() {
     }
 
     // Options that are cheap to check are checked before the statistics pass.
+    finite_setting(vm, "rect-keep", s.preset.rect_keep_fraction);
+    if (s.preset.rect_keep_fraction > 1.0) throw InputError("--rect-keep", "", "must be in (0, 1]");
     const edit::FilterChoice filter_choice = filter_choice_of(vm, s.preset);
     const std::vector<std::string>& filters = filter_choice.names;
     const bool want_revive = edit::needs_protected_basis(filter_choice);
@@ -263,6 +268,7 @@ Command edit_command() {
     finite_setting(vm, "nullspace-threshold", s.preset.nullspace_threshold);
     finite_setting(vm, "alphaedit-l2", s.preset.alphaedit_l2);
     std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
+    edit::check_constrainable(*editor, filter_choice, "--filter");
     const auto stats = s.statistics(vm);
     std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
     if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);

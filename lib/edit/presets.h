@@ -36,7 +36,11 @@ struct EditPreset {
   long mom2_n_samples = 100000;
   double nullspace_threshold = 2e-2;  // AlphaEdit
   double alphaedit_l2 = 10.0;         // AlphaEdit
-  double rect_keep_fraction = 0.2;    // RECT
+  // RECT: share of the update's entries kept, largest relative change first. 0.4
+  // as the AlphaEdit repository's RECT runs it (the code the REVIVE paper's
+  // baselines most plausibly come from); the RECT paper's text keeps 0.2
+  // (`revive edit --rect-keep 0.2`).
+  double rect_keep_fraction = 0.4;
   double emmet_lambda = 0.1;          // EMMET
   // NSE (its hparams/NSE/*.json): neuron selection and the iterative loop.
   double nse_mom2_update_weight = 0;  // 0: mom2_update_weight

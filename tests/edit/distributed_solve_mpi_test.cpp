@@ -83,6 +83,11 @@ TEST(DistributedSolve, MemitShardsEqualSingleProcess) {
   check_matches_single_process([] { return std::make_unique<MemitEditor>(MemitOptions{2.0}); }, 1);
 }
 
+TEST(DistributedSolve, MemitSeqShardsEqualSingleProcessAcrossBatches) {
+  // The key memory lives on the layer's owner, as AlphaEdit's.
+  check_matches_single_process([] { return std::make_unique<MemitEditor>(MemitOptions{2.0, true}); }, 3);
+}
+
 TEST(DistributedSolve, AlphaEditShardsEqualSingleProcessAcrossBatches) {
   check_matches_single_process([] { return std::make_unique<AlphaEditEditor>(); }, 3);
 }

@@ -17,7 +17,7 @@ namespace {
 
 TEST(EditorFactory, EveryNameBuildsTheEditorItNames) {
   const EditPreset& p = find_edit_preset("stories260k");
-  ASSERT_EQ(editor_names().size(), 6u);
+  ASSERT_EQ(editor_names().size(), 7u);
   for (const std::string& name : editor_names()) {
     const std::unique_ptr<Editor> e = make_editor(name, p);
     ASSERT_NE(e, nullptr) << name;
@@ -27,6 +27,8 @@ TEST(EditorFactory, EveryNameBuildsTheEditorItNames) {
   }
   const auto memit = make_editor("memit", p);
   EXPECT_EQ(dynamic_cast<MemitEditor&>(*memit).options().mom2_update_weight, p.mom2_update_weight);
+  EXPECT_FALSE(memit->records_keys());
+  EXPECT_TRUE(make_editor("memit-seq", p)->records_keys());
 }
 
 TEST(EditorFactory, UnknownNameNamesTheOptionAndTheKnownEditors) {
@@ -37,7 +39,7 @@ TEST(EditorFactory, UnknownNameNamesTheOptionAndTheKnownEditors) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("--editor"), std::string::npos) << msg;
     EXPECT_NE(msg.find("'rome'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("memit, alphaedit, emmet, nse, rect, prune"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("memit, memit-seq, alphaedit, emmet, nse, rect, prune"), std::string::npos) << msg;
   }
 }
 

@@ -78,6 +78,7 @@ TEST(RectEditor, KeepsTheTopRelativeChangesOfMemitsUpdate) {
   w[2][5] = 0.0;  // a zero weight: its relative change is +inf, kept first
   RectOptions o;
   o.memit.mom2_update_weight = 2.0;
+  o.keep_fraction = 0.2;  // the RECT authors' share (the default is the AlphaEdit repository's 0.4)
   RectEditor ed(o);
   ed.set_statistics("l", c);
   MemitEditor memit(o.memit);

@@ -33,7 +33,7 @@ TEST(EditPresets, PublishedMemitAndAlphaEditDefaults) {
       EXPECT_EQ(p.alphaedit().nullspace_threshold, 2e-2) << p.name;
       EXPECT_EQ(p.alphaedit().l2, 10.0) << p.name;
     }
-    EXPECT_EQ(p.rect().keep_fraction, 0.2) << p.name;
+    EXPECT_EQ(p.rect().keep_fraction, 0.4) << p.name;  // the AlphaEdit repository's RECT
     EXPECT_EQ(p.memit().mom2_update_weight, p.mom2_update_weight) << p.name;
     EXPECT_EQ(p.prune().memit.mom2_update_weight, p.mom2_update_weight) << p.name;
     EXPECT_EQ(p.emmet().mom2_update_weight, p.mom2_update_weight) << p.name;

@@ -163,4 +163,8 @@ expect_error "skipped: .*bad.jsonl: record 0" edit "${base[@]}" "${stats[@]}" "$
 grep -q "no usable requests" "$work/err" || fail "skipping every record should leave no usable requests: $(cat "$work/err")"
 expect_error "--on-error: 'sk'" edit "${common[@]}" --on-error sk
 expect_error "--context-templates: must not be negative" edit "${common[@]}" --context-templates -1
+# The constrained solve needs a least-squares editor: refused before the statistics pass (no corpus given here).
+expect_error "not a least-squares solve" edit --model "$model" --preset toy --layers 0 --cache-dir "$work/no-cache" \
+  --requests "$work/toy/world/requests.json" --editor rect --filter constrained --out "$work/rect-constrained"
+expect_error "--rect-keep: must be in (0, 1]" edit "${common[@]}" --editor rect --rect-keep 1.5
 echo "cli edit run: ok"

@@ -6,12 +6,17 @@
 namespace revive::edit {
 
 const std::vector<std::string>& editor_names() {
-  static const std::vector<std::string> names = {"memit", "alphaedit", "emmet", "nse", "rect", "prune"};
+  static const std::vector<std::string> names = {"memit", "memit-seq", "alphaedit", "emmet", "nse", "rect", "prune"};
   return names;
 }
 
 std::unique_ptr<Editor> make_editor(const std::string& name, const EditPreset& preset, const std::string& field) {
   if (name == "memit") return std::make_unique<MemitEditor>(preset.memit());
+  if (name == "memit-seq") {
+    MemitOptions o = preset.memit();
+    o.key_memory = true;
+    return std::make_unique<MemitEditor>(o);
+  }
   if (name == "alphaedit") return std::make_unique<AlphaEditEditor>(preset.alphaedit());
   if (name == "emmet") return std::make_unique<EmmetEditor>(preset.emmet());
   if (name == "nse") return std::make_unique<NseEditor>(preset.nse());

@@ -24,7 +24,7 @@ namespace revive::edit {
 
 struct RectOptions {
   MemitOptions memit;          // base editor options when the base is MEMIT
-  double keep_fraction = 0.2;  // published top-k% = 20%
+  double keep_fraction = 0.4;  // the AlphaEdit repository's RECT (k_percent 40); the RECT authors' code keeps 0.2
 };
 
 // Boolean mask of the entries RECT keeps. dw and weight are this rank's shards

@@ -99,16 +99,20 @@ FilterPipeline FilterFamily::pipeline(const std::string& layer, const spectral::
   return fp;
 }
 
+void check_constrainable(const Editor& editor, const FilterChoice& choice, const std::string& field) {
+  if (wants_constrained_solve(choice) && dynamic_cast<const FactoredEditor*>(&editor) == nullptr) {
+    throw InputError(field, "",
+                     "'constrained' solves the editor's least squares in the unprotected subspace; " +
+                         editor.name() + "'s update is not a least-squares solve (use revive instead)");
+  }
+}
+
 std::unique_ptr<Editor> constrain_if_chosen(
     std::unique_ptr<Editor> editor, const FilterChoice& choice,
     const std::map<std::string, const spectral::ProtectedBasis*>& bases, const std::string& field) {
   if (!wants_constrained_solve(choice)) return editor;
-  auto* factored = dynamic_cast<FactoredEditor*>(editor.get());
-  if (factored == nullptr) {
-    throw InputError(field, "",
-                     "'constrained' solves the editor's least squares in the unprotected subspace; " +
-                         editor->name() + "'s update is not a least-squares solve (use revive instead)");
-  }
+  check_constrainable(*editor, choice, field);
+  auto* factored = static_cast<FactoredEditor*>(editor.get());
   std::map<std::string, at::Tensor> v;
   for (const auto& [layer, basis] : bases) v[layer] = basis->v().full();
   editor.release();

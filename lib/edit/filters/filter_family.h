@@ -31,7 +31,7 @@ const std::vector<std::string>& filter_names();
 
 struct FilterChoice {
   std::vector<std::string> names;  // in the order applied; empty or {"none"}: no filter
-  double rect_keep_fraction = 0.2;
+  double rect_keep_fraction = 0.4;  // as EditPreset::rect_keep_fraction
   SphereOptions sphere;
 };
 
@@ -63,6 +63,11 @@ class FilterFamily {
   FilterChoice choice_;
   std::vector<std::unique_ptr<spectral::ReviveFilter>> revive_;
 };
+
+// Throws InputError naming `field` when the choice asks for the constrained
+// solve and `editor`'s update is not a factored least-squares solve (RECT,
+// PRUNE): callers check before the statistics pass, not after it.
+void check_constrainable(const Editor& editor, const FilterChoice& choice, const std::string& field);
 
 // `editor` wrapped in the constrained solve when the choice asks for it (the
 // whole V_k of each layer's basis is gathered: collective over each basis' tp
