@@ -14,7 +14,8 @@
 # the largest weight norm growth, k, and the batch diagnostics averaged over the
 # edited layers), and per world and variant the mean over seeds of the last
 # record with its ratios to the start. Progress goes to stderr; each run's
-# metrics.jsonl stays under --out.
+# metrics.jsonl stays under --out/runs/<world>-s<seed>/<variant>/. A world whose
+# fixtures are missing, or a failed run, stops the bench with exit status 1.
 #   bench/fidelity.sh [--worlds toy,story] [--seeds 1,2,3] [--edits N] [--batch N]
 #                     [--variants NAME=EDITOR:FILTER,...] [--tau T] [--stats-docs D] [--out DIR] [--revive BIN]
 # Defaults: both worlds, seeds 1,2,3, the demo's 500 edits in batches of 50 on
@@ -52,36 +53,42 @@ while [ $# -gt 0 ]; do
 done
 command -v jq > /dev/null || { echo "bench_fidelity: jq is missing (launch/setup.sh installs it)" >&2; exit 1; }
 [ -x "$revive" ] || { echo "bench_fidelity: no revive command at $revive (build it, or --revive BIN)" >&2; exit 1; }
-for n in $edits $batch $stats_docs; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench_fidelity: --edits, --batch and --stats-docs take positive integers" >&2; exit 2; }
+for n in $edits $batch $stats_docs ${seeds//,/ }; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench_fidelity: --edits, --batch, --stats-docs and --seeds take positive integers" >&2; exit 2; }
 done
+jq -en --argjson t "$tau" '$t > 0 and $t <= 1' > /dev/null 2>&1 || { echo "bench_fidelity: --tau takes a number in (0, 1]" >&2; exit 2; }
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$out"
 log() { echo "[fidelity] $*" >&2; }
 
 # Per world: its requests, model, statistics and evaluation options for one seed
-# (sets the array `setup`), made on first use and cached under $out.
+# (sets the array `setup`), made on first use and cached under $out. Each step
+# returns on failure: `set -e` does not act inside a function called from `||`.
 toy_setup() {
   local seed=$1 toy=$out/toy-s$1
-  [ -f "$toy/model/config.json" ] || {
+  if [ ! -f "$toy/model/config.json" ]; then
     log "toy world and model, seed $seed"
     "$revive" toy-model --out "$toy" --seed "$seed" --subjects 250 --relations 4 --layers 4 --hidden 64 \
-      --intermediate 256 --general-sentences 4000 --held-out-sentences 300 --log-every 0 > /dev/null
-  }
+      --intermediate 256 --general-sentences 4000 --held-out-sentences 300 --log-every 0 > /dev/null || return 1
+  fi
   setup=(--model "$toy/model" --requests "$toy/world/requests.json" --preset toy --stats-corpus "$toy/world/train.txt"
          --stats-split lines --eval-text "$toy/world/held_out.txt" --eval-text-docs 300
          --num-edits "${edits:-500}" --batch-size "${batch:-50}")
 }
 story_setup() {
   local seed=$1 model=$data/stories260K-hf corpus=$data/text_corpora/tinystories_head_2MiB.txt
-  [ -f "$model/model.safetensors" ] && [ -f "$corpus" ] || { log "story world needs $model and $corpus"; return 1; }
+  [ -f "$model/model.safetensors" ] && [ -f "$corpus" ] || { log "the story world needs $model and $corpus"; return 1; }
   local n=${edits:-500}
   # 200 requests beyond the edited ones: the facts never edited, for recall.
-  [ -s "$out/story-s$seed-$n.jsonl" ] || "$revive" story-world --model "$model" --seed "$seed" --count $(( n + 200 )) \
-    --out "$out/story-s$seed-$n.jsonl" > /dev/null
-  [ -s "$out/story-held-out.txt" ] || awk 'BEGIN { RS = "<[|]endoftext[|]>" } { d[++n] = $0 }
-    END { for (i = n - 99; i <= n; ++i) printf "%s%s", d[i], (i < n ? "<|endoftext|>" : "") }' "$corpus" \
-    > "$out/story-held-out.txt"
+  if [ ! -s "$out/story-s$seed-$n.jsonl" ]; then
+    "$revive" story-world --model "$model" --seed "$seed" --count $(( n + 200 )) --out "$out/story-s$seed-$n.jsonl" \
+      > /dev/null || return 1
+  fi
+  if [ ! -s "$out/story-held-out.txt" ]; then  # written whole or not at all
+    awk 'BEGIN { RS = "<[|]endoftext[|]>" } { d[++n] = $0 }
+      END { for (i = n - 99; i <= n; ++i) printf "%s%s", d[i], (i < n ? "<|endoftext|>" : "") }' "$corpus" \
+      > "$out/story-held-out.txt.tmp" && mv "$out/story-held-out.txt.tmp" "$out/story-held-out.txt" || return 1
+  fi
   setup=(--model "$model" --requests "$out/story-s$seed-$n.jsonl" --request-format jsonl --preset stories260k
          --stats-corpus "$corpus" --stats-samples "$stats_docs" --eval-text "$out/story-held-out.txt"
          --eval-text-split separator --eval-text-docs 100 --num-edits "$n" --batch-size "${batch:-10}")
@@ -103,14 +110,14 @@ IFS=, read -ra variant_list <<< "$variants"
 for world in "${world_list[@]}"; do
   [[ $world == toy || $world == story ]] || { echo "bench_fidelity: unknown world '$world' (toy, story)" >&2; exit 2; }
   for seed in "${seed_list[@]}"; do
-    "${world}_setup" "$seed" || continue
+    "${world}_setup" "$seed" || { log "$world world, seed $seed: setup failed"; exit 1; }
     n=$(printf '%s\n' "${setup[@]}" | grep -A1 -x -- --num-edits | tail -1)
     for v in "${variant_list[@]}"; do
       name=${v%%=*} spec=${v#*=}
       editor=${spec%%:*} filter=${spec#*:}
       [[ -n $name && -n $editor && -n $filter && $v == *=*:* ]] \
         || { echo "bench_fidelity: variant '$v' is not NAME=EDITOR:FILTER" >&2; exit 2; }
-      dir=$out/$world-s$seed/$name
+      dir=$out/runs/$world-s$seed/$name
       log "$world seed $seed: $name ($editor, filter $filter), $n edits"
       rm -rf "$dir"
       mkdir -p "$(dirname "$dir")"
@@ -124,14 +131,15 @@ for world in "${world_list[@]}"; do
   done
 done
 
-printf '%s\n' "${runs[@]}" | jq -s --argjson tau "$tau" '
+printf '%s\n' "${runs[@]+"${runs[@]}"}" | jq -s --argjson tau "$tau" '
   def mean: map(select(. != null)) | if length > 0 then add / length else null end;
   def ratio(f): if (.records[0] | f) > 0 then (.records[-1] | f) / (.records[0] | f) else null end;
   {tau: $tau, runs: .,
    summary: (group_by([.world, .variant]) | map({
      world: .[0].world, variant: .[0].variant, seeds: length,
      final_efficacy: (map(.records[-1].efficacy) | mean),
-     lowest_efficacy: (map(.records[1:] | map(.efficacy) | min) | min),
+     lowest_efficacy: (map(.records[1:] | map(.efficacy) | map(select(. != null)) | min)
+                       | map(select(. != null)) | min),
      final_retained_recall: (map(.records[-1].retained_recall) | mean),
      perplexity_ratio: (map(ratio(.perplexity)) | mean),
      recall_ratio: (map(ratio(.retained_recall)) | mean),

@@ -269,6 +269,10 @@ Command edit_command() {
     finite_setting(vm, "alphaedit-l2", s.preset.alphaedit_l2);
     std::unique_ptr<edit::Editor> editor = edit::make_editor(editor_name, s.preset, "--editor");
     edit::check_constrainable(*editor, filter_choice, "--filter");
+    const bool uses_rect = editor_name == "rect" || std::count(filters.begin(), filters.end(), "rect") > 0;
+    if (vm.count("rect-keep") && !uses_rect) {
+      throw InputError("--rect-keep", "", "applies to --editor rect or --filter rect only");
+    }
     const auto stats = s.statistics(vm);
     std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> bases;
     if (want_revive || !is_on(vm, "no-drift")) bases = s.bases(svd);
@@ -317,6 +321,8 @@ Command edit_command() {
     rc["solve"] = {{"mom2_update_weight", s.preset.mom2_update_weight},
                    {"nullspace_threshold", s.preset.nullspace_threshold},
                    {"alphaedit_l2", s.preset.alphaedit_l2}};
+    // RECT's share: its default changed (0.2 -> 0.4), so an older RECT checkpoint is refused.
+    if (editor_name == "rect") rc["solve"]["rect_keep"] = s.preset.rect_keep_fraction;
     const edit::ValueOptions& vo = plan.values;
     rc["values"] = {{"steps", vo.steps}, {"lr", vo.lr}, {"weight_decay", vo.weight_decay},
                     {"clamp_norm_factor", vo.clamp_norm_factor}, {"kl_factor", vo.kl_factor},

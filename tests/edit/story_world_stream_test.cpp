@@ -53,7 +53,8 @@ TEST(StoryWorldStream, ObjectsAreTheModelsOwnAndFixedBySeed) {
         std::find(rel.objects.begin(), rel.objects.end(), q.target_true) - rel.objects.begin());
     ASSERT_LT(truth, rel.objects.size());
     for (size_t j = 0; j < rel.objects.size(); ++j) {
-      EXPECT_LE(s.nll_new[truth], s.nll_new[j] + 1e-9) << q.prompt() << ": " << rel.objects[j];
+      // Scored in other batches here (other padding): equal up to rounding.
+      EXPECT_LE(s.nll_new[truth], s.nll_new[j] + 1e-6) << q.prompt() << ": " << rel.objects[j];
     }
   }
   EXPECT_EQ(efficacy(score_targets(*model, tok, requests)), 0.0) << "nothing is edited before the edit";

@@ -65,6 +65,12 @@ expect_error "more than the 10" edit "${resume_at[@]}" --filter revive --num-edi
 expect_error "run_config.filters" edit "${resume_at[@]}" --num-edits 30
 expect_error "run_config.filters" edit "${resume_at[@]}" --filter revive --tau 0.6 --num-edits 30
 expect_error "run_config.values" edit "${resume_at[@]}" --filter revive --kl-factor 0.5 --num-edits 30
+# RECT's share and MEMIT's key memory are part of what a checkpoint was made with.
+"$revive" edit "${common[@]}" --editor rect --num-edits 10 --checkpoint-every 10 --no-drift --out "$work/rect" > /dev/null
+expect_error "run_config.solve" edit "${common[@]}" --editor rect --rect-keep 0.2 --num-edits 20 --no-drift \
+  --out "$work/rect" --resume
+expect_error "checkpoint was made by RECT" edit "${common[@]}" --editor memit-seq --num-edits 20 --no-drift \
+  --out "$work/rect" --resume
 expect_error "holds a checkpoint" edit "${common[@]}" --filter revive --num-edits 30 --out "$work/resumed"
 expect_error "--out: cannot create" edit "${common[@]}" --num-edits 10 --out "$work/toy.json/run"
 expect_error "--nullspace-threshold: must be a finite number" edit "${common[@]}" --editor alphaedit --nullspace-threshold nan
@@ -167,4 +173,5 @@ expect_error "--context-templates: must not be negative" edit "${common[@]}" --c
 expect_error "not a least-squares solve" edit --model "$model" --preset toy --layers 0 --cache-dir "$work/no-cache" \
   --requests "$work/toy/world/requests.json" --editor rect --filter constrained --out "$work/rect-constrained"
 expect_error "--rect-keep: must be in (0, 1]" edit "${common[@]}" --editor rect --rect-keep 1.5
+expect_error "--rect-keep: applies to --editor rect or --filter rect only" edit "${common[@]}" --rect-keep 0.3
 echo "cli edit run: ok"

@@ -7,7 +7,9 @@
 set -euo pipefail
 revive=$1
 export REVIVE_TEST_DATA=${REVIVE_TEST_DATA:-$2}
-[ -f "$REVIVE_TEST_DATA/stories260K-hf/model.safetensors" ] || { echo "skip: stories260K-hf not found"; exit 77; }
+for f in stories260K-hf/model.safetensors text_corpora/tinystories_head_2MiB.txt; do
+  [ -f "$REVIVE_TEST_DATA/$f" ] || { echo "skip: $f not found"; exit 77; }
+done
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,4 +30,6 @@ jq -e '.summary | map(.variant) == ["paper", "plain"]' "$work/f.json" > /dev/nul
   || fail "summary: $(jq -c '.summary' "$work/f.json")"
 if "$root/bench/fidelity.sh" --worlds moon --revive "$revive" > /dev/null 2> "$work/err"; then fail "an unknown world was accepted"; fi
 grep -q "unknown world 'moon'" "$work/err" || fail "unknown world: $(cat "$work/err")"
+if "$root/bench/fidelity.sh" --seeds 0 --revive "$revive" > /dev/null 2> "$work/err"; then fail "seed 0 was accepted"; fi
+grep -q -- "--seeds take positive integers" "$work/err" || fail "seed 0: $(cat "$work/err")"
 echo "bench fidelity: ok"
