@@ -62,10 +62,11 @@ mkdir -p "$out"
 log() { echo "[fidelity] $*" >&2; }
 
 # Per world: its requests, model, statistics and evaluation options for one seed
-# (sets the array `setup`), made on first use and cached under $out. Each step
+# (sets the array `setup` and the edit count `n`), made on first use and cached under $out. Each step
 # returns on failure: `set -e` does not act inside a function called from `||`.
 toy_setup() {
   local seed=$1 toy=$out/toy-s$1
+  n=${edits:-500}
   if [ ! -f "$toy/model/config.json" ]; then
     log "toy world and model, seed $seed"
     "$revive" toy-model --out "$toy" --seed "$seed" --subjects 250 --relations 4 --layers 4 --hidden 64 \
@@ -73,12 +74,12 @@ toy_setup() {
   fi
   setup=(--model "$toy/model" --requests "$toy/world/requests.json" --preset toy --stats-corpus "$toy/world/train.txt"
          --stats-split lines --eval-text "$toy/world/held_out.txt" --eval-text-docs 300
-         --num-edits "${edits:-500}" --batch-size "${batch:-50}")
+         --num-edits "$n" --batch-size "${batch:-50}")
 }
 story_setup() {
   local seed=$1 model=$data/stories260K-hf corpus=$data/text_corpora/tinystories_head_2MiB.txt
   [ -f "$model/model.safetensors" ] && [ -f "$corpus" ] || { log "the story world needs $model and $corpus"; return 1; }
-  local n=${edits:-500}
+  n=${edits:-500}
   # 200 requests beyond the edited ones: the facts never edited, for recall.
   if [ ! -s "$out/story-s$seed-$n.jsonl" ]; then
     "$revive" story-world --model "$model" --seed "$seed" --count $(( n + 200 )) --out "$out/story-s$seed-$n.jsonl" \
@@ -111,7 +112,6 @@ for world in "${world_list[@]}"; do
   [[ $world == toy || $world == story ]] || { echo "bench_fidelity: unknown world '$world' (toy, story)" >&2; exit 2; }
   for seed in "${seed_list[@]}"; do
     "${world}_setup" "$seed" || { log "$world world, seed $seed: setup failed"; exit 1; }
-    n=$(printf '%s\n' "${setup[@]}" | grep -A1 -x -- --num-edits | tail -1)
     for v in "${variant_list[@]}"; do
       name=${v%%=*} spec=${v#*=}
       editor=${spec%%:*} filter=${spec#*:}

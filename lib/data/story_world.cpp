@@ -17,25 +17,17 @@ std::vector<EditRequest> story_world_requests() {
       "Timmy", "Jane", "Mike",  "Zoe",  "Leo",  "Ellie", "Kim",   "Dan",  "Jill",  "Pam",
       "Ted",   "Rose", "Fred",  "Lisa", "Jen",  "Bella", "Mark",  "Ann",  "Peter", "Sally",
       "Daisy", "Nick", "Jenny", "Bill", "Tina", "Jim",   "Kitty", "Spot", "Mom",   "Dad"};
-  struct Relation {
-    std::string prompt;
-    std::vector<std::string> objects;  // objects[0] is target_true
-  };
-  const std::vector<Relation> relations = {
-      {"{} had a pet", {"dog", "cat", "bird", "fish"}},
-      {"{}'s favorite color was", {"blue", "green", "red", "yellow"}},
-      {"{} had a toy", {"car", "truck", "boat", "robot"}},
-      {"{} liked to eat", {"candy", "pizza", "sandwich", "banana"}},
-      {"{} went to the", {"park", "store", "beach", "garden"}},
-  };
+  // The fixed set uses each relation's first 4 objects; objects[0] is target_true.
+  constexpr size_t kFixedObjects = 4;
+  const std::vector<StoryRelation>& relations = story_relations();
   std::vector<EditRequest> out;
   for (size_t i = 0; i < names.size(); ++i) {
-    const Relation& rel = relations[i % relations.size()];
+    const StoryRelation& rel = relations[i % relations.size()];
     EditRequest q;
     q.prompt_template = rel.prompt;
     q.subject = names[i];
     q.target_true = rel.objects[0];
-    q.target_new = rel.objects[1 + (i / relations.size() + i % relations.size()) % (rel.objects.size() - 1)];
+    q.target_new = rel.objects[1 + (i / relations.size() + i % relations.size()) % (kFixedObjects - 1)];
     q.case_id = static_cast<int64_t>(i);
     out.push_back(q);
   }
@@ -43,8 +35,9 @@ std::vector<EditRequest> story_world_requests() {
 }
 
 const std::vector<StoryRelation>& story_relations() {
-  // The fixed set's prompts (each ends in a token of its own, see above) and
-  // its objects first; the rest are common TinyStories words after the prompt.
+  // The fixed set's prompts (each ends in a token of its own, see the header)
+  // and its 4 objects first (story_world_requests reads them from here); the
+  // rest are common TinyStories words after the prompt.
   static const std::vector<StoryRelation> relations = {
       {"pet", "{} had a pet", {"dog", "cat", "bird", "fish", "bunny", "frog", "duck"}},
       {"color", "{}'s favorite color was", {"blue", "green", "red", "yellow", "pink", "purple"}},
