@@ -18,6 +18,8 @@
 # fixtures are missing, or a failed run, stops the bench with exit status 1.
 #   bench/fidelity.sh [--worlds toy,story] [--seeds 1,2,3] [--edits N] [--batch N]
 #                     [--variants NAME=EDITOR:FILTER,...] [--tau T] [--stats-docs D] [--out DIR] [--revive BIN]
+#                     [-- REVIVE_EDIT_OPTIONS...]
+# Options after `--` go to every `revive edit` (e.g. -- --context-templates 0).
 # Defaults: both worlds, seeds 1,2,3, the demo's 500 edits in batches of 50 on
 # the toy world and 500 in batches of 10 on the story world (--edits / --batch
 # set both), variants memit=memit:none, memit-revive=memit:revive,
@@ -35,7 +37,13 @@ out=$root/fidelity-run
 revive=${REVIVE_BIN:-$root/build/launch/revive}
 variants=memit=memit:none,memit-revive=memit:revive,memit-constrained=memit:constrained,memit-sphere=memit:sphere,alphaedit=alphaedit:none,alphaedit-constrained=alphaedit:constrained
 data=${REVIVE_TEST_DATA:-$root/../shared/data}
+extra=()
 while [ $# -gt 0 ]; do
+  if [ "$1" = -- ]; then
+    shift
+    extra=("$@")
+    break
+  fi
   [ $# -ge 2 ] || { echo "bench_fidelity: option $1 has no value" >&2; exit 2; }
   case $1 in
     --worlds) worlds=$2 ;;
@@ -122,7 +130,7 @@ for world in "${world_list[@]}"; do
       rm -rf "$dir"
       mkdir -p "$(dirname "$dir")"
       "$revive" edit "${setup[@]}" --editor "$editor" --filter "$filter" --tau "$tau" --cache-dir "$out/cache-$world" \
-        --metrics-every $(( n / 5 > 0 ? n / 5 : 1 )) --eval-edited 200 --eval-retained 200 --out "$dir" > "$dir.log" 2>&1 \
+        --metrics-every $(( n / 5 > 0 ? n / 5 : 1 )) --eval-edited 200 --eval-retained 200 --out "$dir" "${extra[@]+"${extra[@]}"}" > "$dir.log" 2>&1 \
         || { log "$name failed: $(tail -3 "$dir.log")"; exit 1; }
       runs+=("$(jq -cs --arg world "$world" --argjson seed "$seed" --arg name "$name" --arg editor "$editor" \
         --arg filter "$filter" "{world: \$world, seed: \$seed, variant: \$name, editor: \$editor, filter: \$filter,
@@ -131,10 +139,12 @@ for world in "${world_list[@]}"; do
   done
 done
 
-printf '%s\n' "${runs[@]+"${runs[@]}"}" | jq -s --argjson tau "$tau" '
+edit_options='[]'
+[ ${#extra[@]} -eq 0 ] || edit_options=$(printf '%s\n' "${extra[@]}" | jq -R . | jq -cs .)
+printf '%s\n' "${runs[@]+"${runs[@]}"}" | jq -s --argjson tau "$tau" --argjson edit_options "$edit_options" '
   def mean: map(select(. != null)) | if length > 0 then add / length else null end;
   def ratio(f): if (.records[0] | f) > 0 then (.records[-1] | f) / (.records[0] | f) else null end;
-  {tau: $tau, runs: .,
+  {tau: $tau, edit_options: $edit_options, runs: .,
    summary: (group_by([.world, .variant]) | map({
      world: .[0].world, variant: .[0].variant, seeds: length,
      final_efficacy: (map(.records[-1].efficacy) | mean),

@@ -248,6 +248,7 @@ nlohmann::json run_story_set(StoryContext& c, const std::string& editor_name,
     batch_efficacy.push_back(rep.efficacy);
     diag.add(rep);
   }
+  be.finish_run();  // PRUNE's restraint after the last batch, as a run applies it
   const double final_efficacy = edit::SequentialRunner::efficacy(*model, c.tok, requests);
   const double ppl_after = story_perplexity(*model, c.tok, c.held_out);
   const double lowest = *std::min_element(batch_efficacy.begin(), batch_efficacy.end());

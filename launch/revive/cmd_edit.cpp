@@ -30,6 +30,7 @@
 #include "lib/eval/counterfact.h"
 #include "lib/eval/perplexity.h"
 #include "lib/eval/recall.h"
+#include "lib/export/model_export.h"
 #include "lib/spectral/revive_filter.h"
 #include "sharding/errors.h"
 #include "sharding/sharded_tensor.h"
@@ -163,9 +164,13 @@ Command edit_command() {
         ("metrics-every", po::value<int64_t>()->default_value(0), "edits between metrics records (0: every batch)")
         ("checkpoint-every", po::value<int64_t>()->default_value(0), "edits between checkpoints (0: none)")
         ("out", po::value<std::string>(), "run folder: metrics.jsonl, checkpoints/")
+        ("save-model", po::value<std::string>(),
+         "at the end, write the edited model to this new folder as `revive export` does (needs --checkpoint-every)")
         ("resume", on_off(), "continue from the latest checkpoint in --out")
-        ("context-templates", po::value<int64_t>()->default_value(0),
-         "generated context templates per prefix for keys and v* (MEMIT: 1 per prefix, 5 in all; 0: the prompt alone)")
+        ("context-templates", po::value<int64_t>(),
+         "generated context templates per prefix for keys and v*: the prompt alone plus this many texts the model "
+         "writes after each of 5 prefixes (default: the preset's; 1 as MEMIT's and AlphaEdit's code; 0: the "
+         "prompt alone)")
         ("v-steps", po::value<int64_t>(), "v* optimisation steps (default: the preset's)")
         ("v-lr", po::value<double>(), "v* learning rate (default: the preset's)")
         ("clamp-norm-factor", po::value<double>(), "v* delta norm bound, x the original's norm (default: the preset's)")
@@ -177,6 +182,9 @@ Command edit_command() {
         ("rect-keep", po::value<double>(),
          "RECT: fraction of the update's entries kept, largest relative change first (default: the preset's, 0.4 "
          "as the AlphaEdit repository's RECT; the RECT paper's text: 0.2)")
+        ("prune-when", po::value<std::string>(),
+         "PRUNE: end (restrain the accumulated update once, after the last batch, as the PRUNE authors' and the "
+         "AlphaEdit repository's code; the default) or batch (after every batch)")
         ("kl-prompt", po::value<std::string>()->default_value("{} is a"), "essence prompt of the KL term ('' disables)")
         ("fact-token", po::value<std::string>(), "subject_last or last: where keys are read (default: the preset's)")
         ("rewind-values", po::value<std::string>()->default_value("auto"),
@@ -226,9 +234,17 @@ Command edit_command() {
     const bool want_revive = edit::needs_protected_basis(filter_choice);
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
+    if (vm.count("save-model")) {
+      const std::string save = vm["save-model"].as<std::string>();
+      if (opts.checkpoint_every == 0) {
+        throw InputError("--save-model", "", "exports the run's last checkpoint: give --checkpoint-every");
+      }
+      if (fs::exists(save)) throw InputError("--save-model", "", save + " already exists");
+    }
     const size_t n_edited = count_option(vm, "eval-edited"), n_retained = count_option(vm, "eval-retained");
     edit::ContextTemplateOptions cto;
-    cto.per_prefix = static_cast<int64_t>(count_option(vm, "context-templates"));
+    cto.per_prefix = vm.count("context-templates") ? static_cast<int64_t>(count_option(vm, "context-templates"))
+                                                   : s.preset.context_templates;
     std::vector<std::string> ppl_docs;
     if (vm.count("eval-text")) {
       const std::string file = vm["eval-text"].as<std::string>();
@@ -262,6 +278,10 @@ Command edit_command() {
     if (vm.count("request-clusters")) {
       plan.clustering.clusters = vm["request-clusters"].as<int64_t>();
       if (plan.clustering.clusters < 1) throw InputError("--request-clusters", "", "must be >= 1");
+    }
+    if (vm.count("prune-when")) {
+      if (editor_name != "prune") throw InputError("--prune-when", "", "applies to --editor prune only");
+      s.preset.prune_when = edit::parse_prune_when(vm["prune-when"].as<std::string>(), "--prune-when");
     }
     finite_setting(vm, "mom2-update-weight", s.preset.mom2_update_weight, /*zero_ok=*/true);
     // AlphaEdit's: NaN or <= 0 would leave no null space or no solve.
@@ -323,6 +343,8 @@ Command edit_command() {
                    {"alphaedit_l2", s.preset.alphaedit_l2}};
     // RECT's share: its default changed (0.2 -> 0.4), so an older RECT checkpoint is refused.
     if (editor_name == "rect") rc["solve"]["rect_keep"] = s.preset.rect_keep_fraction;
+    // PRUNE's schedule: its default changed (every batch -> after the last), so an older PRUNE checkpoint is refused.
+    if (editor_name == "prune") rc["solve"]["prune_when"] = edit::prune_when_name(s.preset.prune_when);
     const edit::ValueOptions& vo = plan.values;
     rc["values"] = {{"steps", vo.steps}, {"lr", vo.lr}, {"weight_decay", vo.weight_decay},
                     {"clamp_norm_factor", vo.clamp_norm_factor}, {"kl_factor", vo.kl_factor},
@@ -379,6 +401,14 @@ Command edit_command() {
           " x dp " + std::to_string(s.grid.dp_size()));
     const edit::RunSummary sum = runner.run(requests);
     if (!s.leader()) return 0;
+    if (vm.count("save-model")) {  // rank 0 alone, as `revive export` under mpirun
+      exporting::ExportOptions eo;
+      eo.run_dir = opts.out_dir;
+      eo.model_dir = s.model_folder;
+      eo.out_dir = vm["save-model"].as<std::string>();
+      const exporting::ExportSummary es = exporting::export_edited_model(eo);
+      s.say("saved the edited model (" + std::to_string(es.edits) + " edits) to " + es.out_dir);
+    }
     const nlohmann::json& last = sum.last_record;
     if (is_on(vm, "json")) {
       nlohmann::json j;

@@ -31,6 +31,10 @@ struct EditPreset {
   double kl_factor = 0.0625;
   int v_loss_layer = -1;  // the last layer (num_layers - 1) of the model
   std::string fact_token = "subject_last";  // where keys are read / deltas added (edit_prompts.h)
+  // Context templates (context_templates.h): texts the model generates after each
+  // of 5 prefixes, per prefix, read with the prompt for keys and v* (MEMIT's and
+  // AlphaEdit's code: 1, so "{}" plus 5; 0: the prompt alone).
+  int context_templates = 1;
   // Statistics and solves.
   double mom2_update_weight = 15000.0;
   long mom2_n_samples = 100000;
@@ -41,6 +45,9 @@ struct EditPreset {
   // baselines most plausibly come from); the RECT paper's text keeps 0.2
   // (`revive edit --rect-keep 0.2`).
   double rect_keep_fraction = 0.4;
+  // PRUNE: restrain once after the last batch (both reference codes) or after
+  // every batch (`revive edit --prune-when batch`).
+  PruneWhen prune_when = PruneWhen::kAfterLastBatch;
   double emmet_lambda = 0.1;          // EMMET
   // NSE (its hparams/NSE/*.json): neuron selection and the iterative loop.
   double nse_mom2_update_weight = 0;  // 0: mom2_update_weight

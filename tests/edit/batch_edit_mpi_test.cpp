@@ -112,6 +112,10 @@ EditedModel edit_once(Variant variant, const std::string& folder, const model::T
   // would split them, and the shares must follow the group instead.
   requests[4].subject = requests[3].subject;
   out.report = be.apply(requests);
+  // PRUNE restrains after the last batch: this one (on the gathered weights under tp).
+  if (variant == Variant::kPrune) {
+    EXPECT_EQ(be.finish_run().size(), edited_names().size());
+  }
   return out;
 }
 

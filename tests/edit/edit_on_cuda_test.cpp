@@ -89,6 +89,7 @@ std::vector<NamedEditor> small_problem_editors() {
          PruneOptions o;
          o.memit = memit;
          o.log_base = 1.5;
+         o.when = PruneWhen::kEveryBatch;  // each batch restrained, so later ones depend on earlier
          return std::make_unique<PruneEditor>(o);
        }},
   };

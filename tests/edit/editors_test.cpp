@@ -131,13 +131,15 @@ TEST(PruneRestrain, LogRestraintOfAKnownSpectrum) {
   }
 }
 
-TEST(PruneEditor, RestrainsTheAccumulatedUpdateAcrossBatches) {
+TEST(PruneEditor, RestrainsTheAccumulatedUpdateAfterEveryBatchWhenAsked) {
   const int64_t d_out = 8, d_in = 10;
   const at::Tensor c = second_moment(d_in, 14), w0 = randn({d_out, d_in}, 15) * 0.2;
   const double sigma0 = at::linalg_matrix_norm(w0, 2).item<double>();
   PruneOptions o;
   o.memit.mom2_update_weight = 0.5;
+  o.when = PruneWhen::kEveryBatch;
   PruneEditor ed(o);
+  EXPECT_FALSE(ed.finishes());
   ed.set_statistics("l", c);
   MemitEditor memit(o.memit);
   memit.set_statistics("l", c);
@@ -158,11 +160,54 @@ TEST(PruneEditor, RestrainsTheAccumulatedUpdateAcrossBatches) {
   EXPECT_GT(restrained_batches, 0);  // the problem exercises the restraint
 }
 
+// The default, as both reference codes: every batch writes MEMIT's update, and
+// the restraint W0 + F(W - W0) comes once, from finish() after the last batch.
+TEST(PruneEditor, RestrainsOnceAfterTheLastBatchByDefault) {
+  const int64_t d_out = 8, d_in = 10;
+  const at::Tensor c = second_moment(d_in, 14), w0 = randn({d_out, d_in}, 15) * 0.2;
+  const double sigma0 = at::linalg_matrix_norm(w0, 2).item<double>();
+  PruneOptions o;
+  o.memit.mom2_update_weight = 0.5;
+  PruneEditor ed(o);
+  ASSERT_TRUE(ed.finishes());
+  ed.set_statistics("l", c);
+  MemitEditor memit(o.memit);
+  memit.set_statistics("l", c);
+  at::Tensor w = w0.clone();
+  for (uint64_t b = 0; b < 3; ++b) {
+    const LayerEdit e{"l", randn({d_in, 2}, 20 + b), randn({d_out, 2}, 30 + b) * 5.0, w, w0};
+    const at::Tensor expect = memit.compute(e).materialize();
+    const WeightUpdate u = ed.compute(e);
+    EXPECT_LT(rel_err(u.materialize(), expect), 1e-12) << "batch " << b;
+    u.apply_to(w);
+  }
+  const at::Tensor acc = w - w0;
+  ASSERT_GT(at::linalg_matrix_norm(acc, 2).item<double>(), sigma0 * 1.5);  // the problem exercises the restraint
+  ed.finish({"l", {}, {}, w, w0}).apply_to(w);
+  EXPECT_LT(rel_err(w, w0 + prune_direct(acc, sigma0, std::exp(1.0))), 1e-11);
+  EXPECT_THROW(ed.finish({"l", {}, {}, w, {}}), Error);  // W0 is needed
+  MemitEditor plain(o.memit);
+  EXPECT_FALSE(plain.finishes());
+  EXPECT_THROW(plain.finish({"l", {}, {}, w, w0}), Error);
+}
+
+TEST(PruneEditor, ParsesWhenByName) {
+  EXPECT_EQ(parse_prune_when("end", "--prune-when"), PruneWhen::kAfterLastBatch);
+  EXPECT_EQ(parse_prune_when("batch", "--prune-when"), PruneWhen::kEveryBatch);
+  EXPECT_EQ(prune_when_name(PruneWhen::kEveryBatch), "batch");
+  try {
+    parse_prune_when("last", "--prune-when");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--prune-when"), std::string::npos);
+  }
+}
+
 TEST(PruneEditor, SmallUpdatesPassUnchanged) {
   const at::Tensor c = second_moment(10, 40), w0 = randn({6, 10}, 41) * 10.0;
   MemitOptions mo;
   mo.mom2_update_weight = 100.0;
-  PruneEditor ed(PruneOptions{mo});
+  PruneEditor ed(PruneOptions{mo, std::exp(1.0), PruneWhen::kEveryBatch});
   ed.set_statistics("l", c);
   MemitEditor memit(mo);
   memit.set_statistics("l", c);

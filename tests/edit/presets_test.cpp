@@ -26,6 +26,7 @@ TEST(EditPresets, PublishedMemitAndAlphaEditDefaults) {
       EXPECT_GE(p.v_num_grad_steps, 20) << p.name;
       EXPECT_LE(p.v_num_grad_steps, 25) << p.name;
       EXPECT_EQ(p.fact_token, "subject_last") << p.name;
+      EXPECT_EQ(p.context_templates, 1) << p.name;  // MEMIT's "{}" plus 5 generated
     }
     EXPECT_EQ(p.kl_factor, 0.0625) << p.name;
     EXPECT_EQ(p.v_weight_decay, 0.5) << p.name;
@@ -34,6 +35,7 @@ TEST(EditPresets, PublishedMemitAndAlphaEditDefaults) {
       EXPECT_EQ(p.alphaedit().l2, 10.0) << p.name;
     }
     EXPECT_EQ(p.rect().keep_fraction, 0.4) << p.name;  // the AlphaEdit repository's RECT
+    EXPECT_EQ(p.prune().when, PruneWhen::kAfterLastBatch) << p.name;  // both reference codes
     EXPECT_EQ(p.memit().mom2_update_weight, p.mom2_update_weight) << p.name;
     EXPECT_EQ(p.prune().memit.mom2_update_weight, p.mom2_update_weight) << p.name;
     EXPECT_EQ(p.emmet().mom2_update_weight, p.mom2_update_weight) << p.name;

@@ -15,6 +15,7 @@
 #include "lib/edit/run/batch_edit.h"
 #include "lib/edit/run/edit_keys.h"
 #include "lib/edit/editors/memit_editor.h"
+#include "lib/edit/editors/prune_editor.h"
 #include "lib/edit/presets.h"
 #include "lib/edit/editors/request_clustering.h"
 #include "lib/edit/filters/revive_update_filter.h"
@@ -24,6 +25,7 @@
 #include "lib/spectral/protected_basis.h"
 #include "lib/spectral/revive_filter.h"
 #include "sharding/comm/local_communicator.h"
+#include "sharding/errors.h"
 #include "tests/edit/stories_edit_fixture.h"
 #include "lib/data/story_world.h"
 #include "tests/support/fixture_files.h"
@@ -694,6 +696,68 @@ TEST(SequentialRunner, AFailingEvaluationNamesTheBatchAndTheLastCheckpoint) {
         << msg;
     EXPECT_NE(msg.find("last checkpoint: edits-10"), std::string::npos) << msg;
   }
+}
+
+// PRUNE restrains once, after the last batch, as its reference codes: until then
+// the run is MEMIT's, and the last batch's weights become W0 + F(W - W0). The last
+// record says so, and its checkpoint (marked finished) resumes a run of the same
+// length only. MEMIT's lambda is lowered so the accumulated update's top
+// singular values pass W0's (the restraint is exercised, asserted).
+TEST(SequentialRunner, PruneRestrainsOnceAfterTheLastBatch) {
+  REVIVE_REQUIRE_DATA(folder, "stories260K-hf");
+  REVIVE_REQUIRE_DATA(corpus, "text_corpora/tinystories_head_2MiB.txt");
+  const auto requests = data::story_world_requests();
+  EditPreset preset = find_edit_preset("stories260k");
+  preset.mom2_update_weight = 0.5;
+  auto run = [&](const std::string& out, int64_t edits, bool resume, StoriesRun& s, Editor& editor) {
+    for (const auto& n : s.names) editor.set_statistics(n, s.stats.at(n).second_moment);
+    BatchEditor be(*s.model, s.tok, editor, s.plan(kMechanicsSteps));
+    RunnerOptions ro;
+    ro.batch_size = 10;
+    ro.num_edits = edits;
+    ro.checkpoint_every = 10;
+    ro.out_dir = out;
+    ro.resume = resume;
+    return SequentialRunner(be, ro).run(requests);
+  };
+  StoriesRun memit_run(folder, corpus);
+  MemitEditor memit(preset.memit());
+  run(revive::testing::temp_dir("runner-prune-memit"), 20, false, memit_run, memit);
+  StoriesRun prune_run(folder, corpus);
+  PruneEditor prune(preset.prune());
+  const std::string out = revive::testing::temp_dir("runner-prune");
+  const RunSummary sum = run(out, 20, false, prune_run, prune);
+  ASSERT_EQ(sum.records.size(), 2u);
+  EXPECT_FALSE(sum.records[0].contains("final_step"));
+  ASSERT_TRUE(sum.records[1].contains("final_step")) << sum.records[1].dump();
+  EXPECT_EQ(sum.records[1]["final_step"]["editor"], "PRUNE");
+  int restrained = 0;
+  for (const auto& n : prune_run.names) {
+    const at::Tensor w0 = model::load_model(folder, prune_run.tp)->linear_weight(n).local().to(at::kDouble);
+    const double sigma0 = at::linalg_matrix_norm(w0, 2).item<double>();
+    const at::Tensor acc = memit_run.model->linear_weight(n).local().to(at::kDouble) - w0;
+    restrained += at::linalg_matrix_norm(acc, 2).item<double>() > sigma0;
+    const at::Tensor expect = w0 + prune_restrain(acc, sigma0, std::exp(1.0));
+    const at::Tensor got = prune_run.model->linear_weight(n).local().to(at::kDouble);
+    EXPECT_LT((got - expect).norm().item<double>() / expect.norm().item<double>(), 1e-6) << n;
+    EXPECT_GT(sum.records[1]["final_step"]["layers"][n]["update_norm"].get<double>(), 0.0) << n;
+  }
+  EXPECT_GT(restrained, 0);
+  const auto state = nlohmann::json::parse(std::ifstream(out + "/checkpoints/edits-20/state.json"));
+  EXPECT_TRUE(state.value("finished", false));
+  {  // a longer run cannot continue from the restrained weights
+    StoriesRun again(folder, corpus);
+    PruneEditor more(preset.prune());
+    try {
+      run(out, 30, true, again, more);
+      ADD_FAILURE() << "a longer run resumed from the restrained checkpoint";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("finished"), std::string::npos) << e.what();
+    }
+  }
+  StoriesRun same(folder, corpus);
+  PruneEditor done(preset.prune());
+  EXPECT_EQ(run(out, 20, true, same, done).resumed_from, 20);  // the finished run: nothing left
 }
 
 }  // namespace

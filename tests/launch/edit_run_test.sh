@@ -71,6 +71,17 @@ expect_error "run_config.solve" edit "${common[@]}" --editor rect --rect-keep 0.
   --out "$work/rect" --resume
 expect_error "checkpoint was made by RECT" edit "${common[@]}" --editor memit-seq --num-edits 20 --no-drift \
   --out "$work/rect" --resume
+# PRUNE restrains after the last batch: the last record says so, and its checkpoint
+# holds the restrained weights, which a longer run cannot continue from.
+"$revive" edit "${common[@]}" --editor prune --num-edits 10 --checkpoint-every 10 --no-drift --out "$work/prune" \
+  > /dev/null
+grep -q '"final_step":{"editor":"PRUNE"' "$work/prune/metrics.jsonl" || fail "PRUNE's last record has no final_step"
+expect_error "finished: the checkpoint at 10 edits holds the weights after PRUNE" edit "${common[@]}" --editor prune \
+  --num-edits 20 --no-drift --out "$work/prune" --resume
+expect_error "run_config.solve" edit "${common[@]}" --editor prune --prune-when batch --num-edits 20 --no-drift \
+  --out "$work/prune" --resume
+expect_error "--prune-when: applies to --editor prune only" edit "${common[@]}" --prune-when batch
+expect_error "--prune-when: 'last' is not end" edit "${common[@]}" --editor prune --prune-when last
 expect_error "holds a checkpoint" edit "${common[@]}" --filter revive --num-edits 30 --out "$work/resumed"
 expect_error "--out: cannot create" edit "${common[@]}" --num-edits 10 --out "$work/toy.json/run"
 expect_error "--nullspace-threshold: must be a finite number" edit "${common[@]}" --editor alphaedit --nullspace-threshold nan

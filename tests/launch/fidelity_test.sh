@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$root/bench/fidelity.sh" --worlds story --seeds 5 --edits 10 --batch 2 --stats-docs 20 \
-  --variants plain=memit:none,paper=memit:revive --out "$work/out" --revive "$revive" > "$work/f.json" 2> "$work/f.log" \
+  --variants plain=memit:none,paper=memit:revive --out "$work/out" --revive "$revive" -- --context-templates 0 \
+  > "$work/f.json" 2> "$work/f.log" \
   || fail "bench_fidelity: $(tail -5 "$work/f.log")"
 jq -e '.runs | length == 2' "$work/f.json" > /dev/null || fail "two runs expected: $(head -c 300 "$work/f.json")"
 # A record every 20% of 10 edits: 0, 2, ..., 10.
@@ -28,6 +29,14 @@ jq -e '.runs[] | select(.variant == "paper") | .records[-1].diagnostics | has("d
   > /dev/null || fail "the filtered run's diagnostics are missing"
 jq -e '.summary | map(.variant) == ["paper", "plain"]' "$work/f.json" > /dev/null \
   || fail "summary: $(jq -c '.summary' "$work/f.json")"
+jq -e '.edit_options == ["--context-templates", "0"]' "$work/f.json" > /dev/null \
+  || fail "edit options: $(jq -c '.edit_options' "$work/f.json")"
+# Options after -- reach every revive edit (a bad one fails the run with revive's message).
+if "$root/bench/fidelity.sh" --worlds story --seeds 5 --edits 10 --batch 2 --stats-docs 20 --variants plain=memit:none \
+    --out "$work/out" --revive "$revive" -- --context-templates -1 > /dev/null 2> "$work/err"; then
+  fail "a bad option after -- was accepted"
+fi
+grep -q -- "--context-templates: must not be negative" "$work/err" || fail "options after --: $(cat "$work/err")"
 if "$root/bench/fidelity.sh" --worlds moon --revive "$revive" > /dev/null 2> "$work/err"; then fail "an unknown world was accepted"; fi
 grep -q "unknown world 'moon'" "$work/err" || fail "unknown world: $(cat "$work/err")"
 if "$root/bench/fidelity.sh" --seeds 0 --revive "$revive" > /dev/null 2> "$work/err"; then fail "seed 0 was accepted"; fi

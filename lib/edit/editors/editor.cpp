@@ -6,6 +6,10 @@
 
 namespace revive::edit {
 
+WeightUpdate Editor::finish(const LayerEdit& edit) {
+  throw Error(name() + " has no step after the last batch (layer '" + edit.layer + "')");
+}
+
 WeightUpdate FactoredEditor::compute(const LayerEdit& edit) {
   at::Tensor x = solve_keys(edit.layer, edit.keys);
   check_layer_edit(name(), edit, x.size(0));

@@ -45,6 +45,14 @@ class Editor {
 
   virtual WeightUpdate compute(const LayerEdit& edit) = 0;
 
+  // A step over each edited layer once the run's last batch is written (PRUNE's
+  // restraint, applied once as its reference codes do): finish() gets the
+  // current and the original weight (keys and residual empty) and returns the
+  // update to write. Editors without such a step (all others) have finishes()
+  // false and are never asked.
+  virtual bool finishes() const { return false; }
+  virtual WeightUpdate finish(const LayerEdit& edit);
+
   // After a batch is written: the batch's keys of `layer` (recomputed on the
   // edited model, as AlphaEdit's code does). Editors with no memory of past
   // batches (MEMIT, EMMET, RECT, PRUNE, NSE) do nothing with them.
@@ -83,6 +91,8 @@ class WrappingEditor : public Editor {
   bool has_layer(const std::string& layer) const override { return base_->has_layer(layer); }
   void record_keys(const std::string& layer, const at::Tensor& keys) override { base_->record_keys(layer, keys); }
   bool records_keys() const override { return base_->records_keys(); }
+  bool finishes() const override { return base_->finishes(); }
+  WeightUpdate finish(const LayerEdit& edit) override { return base_->finish(edit); }
   std::map<std::string, at::Tensor> state() const override { return base_->state(); }
   void load_state(const std::map<std::string, at::Tensor>& s) override { base_->load_state(s); }
 

@@ -206,6 +206,19 @@ bool BatchEditor::dense_on_shards(const sharding::ShardedTensor& w) const {
   return dynamic_cast<FactoredEditor*>(&editor_) == nullptr && w.spec().dim >= 0 && w.reduce_group().size() > 1;
 }
 
+void BatchEditor::attach_weights(const std::string& name, const sharding::ShardedTensor& w, LayerEdit& edit) const {
+  if (dense_on_shards(w)) {
+    // Dense editors need the whole matrix (RECT ranks entries over all of it,
+    // PRUNE takes the SVD of the accumulated update): every rank of the tp
+    // group gathers W, computes the same update and keeps its own shard.
+    edit.weight = w.full();
+    edit.original_weight = whole_originals_.at(name);
+  } else {
+    edit.weight = w.local();  // the whole weight
+    edit.original_weight = originals_.at(name);
+  }
+}
+
 void BatchEditor::set_filters(const std::string& layer, FilterPipeline filters) {
   REVIVE_CHECK(originals_.count(layer) != 0, "set_filters: '" + layer + "' is not an edited layer");
   filters_[layer] = std::move(filters);
@@ -300,16 +313,8 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     if (auto* fe = dynamic_cast<FactoredEditor*>(&editor_)) {
       // Factored editors need no weight; under tp each rank holds a shard only.
       update = distributed_update(*fe, l, edit, w);
-    } else if (dense_on_shards(w)) {
-      // Dense editors need the whole matrix (RECT ranks entries over all of it,
-      // PRUNE takes the SVD of the accumulated update): every rank of the tp
-      // group gathers W, computes the same update and keeps its own shard.
-      edit.weight = w.full();
-      edit.original_weight = whole_originals_.at(name);
-      update = editor_.compute(edit).local_shard(w.spec());
     } else {
-      edit.weight = w.local();  // the whole weight
-      edit.original_weight = originals_.at(name);
+      attach_weights(name, w, edit);
       update = editor_.compute(edit).local_shard(w.spec());
     }
     lr.seconds_solve = batch_seconds_since(t);
@@ -459,6 +464,40 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   }
   report.seconds_total = batch_seconds_since(t_start);
   return report;
+}
+
+std::vector<LayerEditReport> BatchEditor::finish_run() {
+  std::vector<LayerEditReport> reports;
+  if (!editor_.finishes()) return reports;
+  std::map<std::string, at::Tensor> backup;
+  for (const std::string& name : names_) backup[name] = model_.linear_weight(name).local().clone();
+  try {
+    for (const std::string& name : names_) {
+      sharding::ShardedTensor& w = model_.linear_weight(name);
+      const bool split = w.spec().dim >= 0 && w.reduce_group().size() > 1;
+      if (split && !dense_on_shards(w)) {
+        throw Error(editor_.name() + ": a step after the last batch on a split weight needs a dense editor");
+      }
+      LayerEditReport lr;
+      lr.layer = name;
+      auto t = std::chrono::steady_clock::now();
+      LayerEdit edit;
+      edit.layer = name;
+      attach_weights(name, w, edit);
+      const WeightUpdate update = editor_.finish(edit).local_shard(w.spec());
+      lr.seconds_solve = batch_seconds_since(t);
+      lr.update_norm = lr.filtered_norm = update_frobenius(update, &w.reduce_group());
+      t = std::chrono::steady_clock::now();
+      update.apply_to(w.local());  // rejects NaN/Inf before touching the weight
+      lr.seconds_write = batch_seconds_since(t);
+      reports.push_back(lr);
+    }
+  } catch (...) {
+    at::NoGradGuard no_grad;
+    for (const auto& [name, saved] : backup) model_.linear_weight(name).local().copy_(saved);
+    throw;
+  }
+  return reports;
 }
 
 }  // namespace revive::edit

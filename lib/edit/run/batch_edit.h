@@ -124,7 +124,20 @@ class BatchEditor {
   // was finite but left a weight or the model's outputs on the batch NaN/Inf.
   BatchReport apply(const std::vector<data::EditRequest>& batch);
 
+  // The editor's step after the run's last batch (Editor::finish: PRUNE's
+  // restraint) written to every edited layer, unfiltered: it reshapes the
+  // accumulated update, whose batches were filtered as they were written. One
+  // report per layer (update_norm, seconds_solve and seconds_write); empty when
+  // the editor has no such step. Collective over the model's tp group; on any
+  // failure every edited weight is restored before the error propagates.
+  std::vector<LayerEditReport> finish_run();
+
  private:
+  // `edit` with the current and original weight of edited layer `name` as a
+  // dense editor needs them: whole on every rank of a split weight's group
+  // (gathered), else the local (whole) weight.
+  void attach_weights(const std::string& name, const sharding::ShardedTensor& w, LayerEdit& edit) const;
+
   // Throws when an edited weight holds NaN/Inf, or the edited model's NLL of a
   // request's target_new is not finite (collective over tp; every dp rank
   // agrees). Returns the batch's efficacy, from the same scores.

@@ -15,7 +15,7 @@ namespace revive::edit {
 
 struct ContextTemplateOptions {
   std::vector<std::string> prefixes = {"The", "Therefore", "Because", "I", "You"};
-  int64_t per_prefix = 2;   // generations per prefix (MEMIT: 1, 5 in all); 0: only "{}"
+  int64_t per_prefix = 1;   // generations per prefix (MEMIT: 1, 5 in all); 0: only "{}"
   int64_t max_tokens = 10;  // length of each generation in tokens, prefix included (MEMIT: 10)
   int64_t top_k = 5;        // MEMIT samples among the 5 most likely tokens
   uint64_t seed = 0;

@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/file_tree.h"
+#include "sharding/checkpoint/latest_pointer.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
@@ -137,20 +137,7 @@ struct MetricsWindow {
 
 // The checkpoint name held by <root>/latest, or "" when there is none.
 std::string runner_latest_checkpoint(const fs::path& root) {
-  const fs::path pointer = root / "latest";
-  if (!fs::exists(pointer)) return "";
-  std::string name = sharding::read_text_file(pointer.string());
-  // Trailing whitespace of a hand-written pointer (CRLF, a tab) is not part of the name.
-  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
-  // Written atomically, so an empty pointer is damage, not "no checkpoint yet".
-  if (name.empty()) throw InputError(pointer.string(), "", "empty: it should name the latest checkpoint folder");
-  // Checkpoint folders are named edits-N; anything else (a NUL byte, a path) is damage.
-  if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-    std::string shown;
-    for (unsigned char c : name.substr(0, 64)) shown += std::isprint(c) ? static_cast<char>(c) : '?';
-    throw InputError(pointer.string(), "", "holds '" + shown + "', not the name of a checkpoint folder (edits-N)");
-  }
-  return name;
+  return sharding::read_latest_pointer((root / "latest").string());
 }
 
 // The checkpoint a run in `root` continues from: <root>/latest's, or "" when
@@ -251,7 +238,7 @@ json SequentialRunner::layer_metrics(const BatchReport& report) {
 }
 
 void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double seconds, const json& window,
-                                        const std::vector<data::EditRequest>& requests) {
+                                        const std::vector<data::EditRequest>& requests, bool finished) {
   model::Transformer& m = editor_.model();
   sharding::Communicator& tp = m.tp();
   sharding::Communicator* dp = editor_.dp();
@@ -282,6 +269,8 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double s
       st["run_config"] = options_.run_config;
       st["seconds"] = seconds;
       st["metrics_window"] = window;
+      // The editor's step after the last batch is in these weights (PRUNE's restraint).
+      if (finished) st["finished"] = true;
       sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
       // The pointer moves only now that every file of the checkpoint is in place.
       const std::string previous = runner_latest_checkpoint(root);
@@ -363,6 +352,13 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
   } else if (options_.log) {
     options_.log(state_file + " predates run_config: the run's settings are not checked against it");
   }
+  if (edits < total && st.value("finished", false)) {
+    throw InputError(state_file, "finished",
+                     "the checkpoint at " + std::to_string(edits) + " edits holds the weights after " +
+                         editor_.editor().name() + "'s step after the last batch (PRUNE's restraint); a longer run "
+                         "cannot continue from them: start over with the longer run, or restrain after every "
+                         "batch (--prune-when batch)");
+  }
   restored.edits = edits;
   restored.seconds = st.contains("seconds") ? field("seconds", double{}) : 0.0;
   if (st.contains("metrics_window")) {
@@ -419,6 +415,27 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
   }
   m.tp().barrier();
   return restored;
+}
+
+json SequentialRunner::finish_run(int64_t batches, const std::string& last_checkpoint) {
+  if (!editor_.editor().finishes()) return json();
+  std::vector<LayerEditReport> reports;
+  try {
+    reports = editor_.finish_run();
+  } catch (const std::exception& e) {
+    throw Error(editor_.editor().name() + "'s step after the last batch (batch " + std::to_string(batches) +
+                ") failed, the weights are as that batch left them: " + e.what() +
+                "; last checkpoint: " + last_checkpoint);
+  }
+  json out = {{"editor", editor_.editor().name()}, {"layers", json::object()}};
+  double seconds = 0;
+  for (const LayerEditReport& lr : reports) {
+    out["layers"][lr.layer] = {{"update_norm", lr.update_norm}};
+    seconds += lr.seconds_solve + lr.seconds_write;
+  }
+  out["seconds"] = seconds;
+  if (options_.log) options_.log(editor_.editor().name() + ": step after the last batch written to every edited layer");
+  return out;
 }
 
 RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests) {
@@ -497,6 +514,9 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     done = end;
     ++batches;
     win.add(rep, eff);
+    // The editor's step after the last batch (PRUNE's restraint), before the
+    // run's last record and checkpoint so both show the model the run delivers.
+    const json finished = done == total ? finish_run(batches, last_checkpoint) : json();
 
     if (options_.metrics_every == 0 || runner_crossed(before, done, options_.metrics_every) || done == total) {
       json rec;
@@ -521,6 +541,7 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
         }
       };
       rec["layers"] = measured("the layer metrics", [&] { return layer_metrics(rep); });
+      if (!finished.is_null()) rec["final_step"] = finished;
       rec["passes_per_batch"] = static_cast<double>(win.passes) / static_cast<double>(win.batches);
       if (editor_.plan().clustering.clusters > 1) {
         rec["groups_per_batch"] = static_cast<double>(win.groups) / static_cast<double>(win.batches);
@@ -540,7 +561,8 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
       win = MetricsWindow{};
     }
     if (runner_crossed(before, done, options_.checkpoint_every) || (options_.checkpoint_every > 0 && done == total)) {
-      write_checkpoint(done, batches, seconds_before + runner_seconds_since(t0), win.to_json(), requests);
+      write_checkpoint(done, batches, seconds_before + runner_seconds_since(t0), win.to_json(), requests,
+                       !finished.is_null());
       last_checkpoint = "edits-" + std::to_string(done);
       say("checkpoint " + (fs::path(options_.out_dir) / "checkpoints" / last_checkpoint).string());
     }

@@ -18,6 +18,9 @@
 //    checked), and so must RunnerOptions::run_config (model, filters, v*
 //    settings...). A fresh run refuses an output folder that holds a checkpoint
 //    (a later resume would pick up the older run's).
+// Editors with a step after the last batch (PRUNE's restraint, Editor::finish)
+// get it after the run's last batch, before its last record and checkpoint; that
+// checkpoint is marked finished and cannot be resumed into a longer run.
 // A batch whose update holds NaN/Inf (or fails otherwise) is rejected with every
 // weight restored (batch_edit.h); the run stops with a message naming the batch
 // and the last checkpoint, which stays intact.
@@ -101,8 +104,13 @@ class SequentialRunner {
     nlohmann::json window;     // sums since that record (null: none saved, an older checkpoint)
   };
   Restored restore_checkpoint(const std::vector<data::EditRequest>& requests, int64_t total);
+  // `finished`: the editor's step after the last batch is in the weights.
   void write_checkpoint(int64_t edits, int64_t batches, double seconds, const nlohmann::json& window,
-                        const std::vector<data::EditRequest>& requests);
+                        const std::vector<data::EditRequest>& requests, bool finished);
+  // The editor's step after the last batch (BatchEditor::finish_run), as the
+  // last record's "final_step" ({editor, layers: {name: {update_norm}}, seconds});
+  // null when the editor has none.
+  nlohmann::json finish_run(int64_t batches, const std::string& last_checkpoint);
   nlohmann::json layer_metrics(const BatchReport& report);
 
   BatchEditor& editor_;
