@@ -137,6 +137,26 @@ void attach_filters(edit::BatchEditor& be, edit::FilterFamily& family, const std
   }
 }
 
+// --save-model's folder, checked before the run rather than after it.
+void check_save_model(const po::variables_map& vm, const edit::RunnerOptions& opts, const std::string& model_folder) {
+  if (!vm.count("save-model")) return;
+  const std::string save = vm["save-model"].as<std::string>();
+  if (opts.checkpoint_every == 0) {
+    throw InputError("--save-model", "", "exports the run's last checkpoint: give --checkpoint-every");
+  }
+  if (fs::exists(save)) throw InputError("--save-model", "", save + " already exists");
+  exporting::ExportOptions eo;
+  eo.run_dir = opts.out_dir;
+  eo.model_dir = model_folder;
+  eo.out_dir = save;
+  try {
+    exporting::check_export_paths(eo);
+  } catch (const InputError& e) {
+    const std::string why = e.what();
+    throw InputError("--save-model", "", why.substr(why.find(": ") + 2));  // named as this option
+  }
+}
+
 }  // namespace
 
 Command edit_command() {
@@ -234,13 +254,7 @@ Command edit_command() {
     const bool want_revive = edit::needs_protected_basis(filter_choice);
     const spectral::SvdOptions svd = basis_svd_options(vm);
     edit::RunnerOptions opts = runner_options(vm);
-    if (vm.count("save-model")) {
-      const std::string save = vm["save-model"].as<std::string>();
-      if (opts.checkpoint_every == 0) {
-        throw InputError("--save-model", "", "exports the run's last checkpoint: give --checkpoint-every");
-      }
-      if (fs::exists(save)) throw InputError("--save-model", "", save + " already exists");
-    }
+    check_save_model(vm, opts, s.model_folder);
     const size_t n_edited = count_option(vm, "eval-edited"), n_retained = count_option(vm, "eval-retained");
     edit::ContextTemplateOptions cto;
     cto.per_prefix = vm.count("context-templates") ? static_cast<int64_t>(count_option(vm, "context-templates"))

@@ -48,6 +48,13 @@ Command export_command() {
     const std::unique_ptr<sharding::Communicator> world = rt.world();
     if (world->rank() == 0) {
       const exporting::ExportSummary s = exporting::export_edited_model(o);
+      for (const std::string& w : s.warnings) std::cerr << "revive export: warning: " << w << std::endl;
+      if (!s.skipped_files.empty()) {
+        std::string names;
+        for (const std::string& f : s.skipped_files) names += (names.empty() ? "" : ", ") + f;
+        std::cerr << "revive export: left out (weights in formats REVIVE does not edit, hidden entries): " << names
+                  << std::endl;
+      }
       if (is_on(vm, "json")) {
         nlohmann::json j;
         j["command"] = "export";
@@ -58,6 +65,8 @@ Command export_command() {
         j["edited_tensors"] = s.edited_tensors;
         j["rewritten_files"] = s.rewritten_files;
         j["copied_files"] = s.copied_files;
+        j["skipped_files"] = s.skipped_files;
+        j["warnings"] = s.warnings;
         j["seconds"] = s.seconds;
         std::cout << j.dump() << std::endl;
       } else {

@@ -99,13 +99,34 @@ at::Tensor assemble_param(const RunCheckpoint& ckpt, const sharding::CheckpointR
   return fused.to(dtype).contiguous();
 }
 
-// Every regular file under `dir`, relative, sorted.
-std::vector<std::string> folder_files(const std::string& dir) {
+// Weights in formats REVIVE does not read (PyTorch, TensorFlow, Flax, GGUF, a
+// model's "original" consolidated copies): copied unedited, a loader that
+// prefers them would get the original model, so they are left out.
+bool is_other_weight_file(const fs::path& rel, const std::set<std::string>& read_files) {
+  static const std::set<std::string> kWeightExtensions = {".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt", ".gguf"};
+  const std::string ext = rel.extension().string();
+  if (ext == ".safetensors") return read_files.count(rel.string()) == 0;
+  return kWeightExtensions.count(ext) != 0;
+}
+
+// The files of `dir` an export reproduces, relative, sorted; `skipped` gets the
+// weight files in other formats and anything under a hidden (dot) entry (.git,
+// .cache).
+std::vector<std::string> folder_files(const std::string& dir, const std::set<std::string>& read_files,
+                                      std::vector<std::string>& skipped) {
   std::vector<std::string> files;
-  for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) files.push_back(fs::relative(e.path(), dir).string());
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::path rel = fs::relative(it->path(), dir);
+    if (rel.filename().string().rfind('.', 0) == 0) {
+      skipped.push_back(rel.string() + (it->is_directory() ? "/" : ""));
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file()) continue;
+    (is_other_weight_file(rel, read_files) ? skipped : files).push_back(rel.string());
   }
   std::sort(files.begin(), files.end());
+  std::sort(skipped.begin(), skipped.end());
   return files;
 }
 
@@ -129,27 +150,54 @@ nlohmann::json edit_record(const RunCheckpoint& ckpt, const ExportOptions& o) {
   j["source_model"] = fs::absolute(o.model_dir).lexically_normal().string();
   j["source_fingerprint"] = ckpt.model_fingerprint();
   j["checkpoint"] = fs::absolute(ckpt.dir).lexically_normal().string();
-  for (const char* key : {"finished", "requests_fingerprint", "batch_size", "run_config"}) {
+  for (const char* key : {"requests_fingerprint", "batch_size", "run_config"}) {
     if (ckpt.state.contains(key)) j[key] = ckpt.state[key];
   }
+  j["finished"] = ckpt.state.value("finished", false);  // the editor's step after the last batch is in
   return j;
 }
 
-void check_paths(const ExportOptions& o) {
+}  // namespace
+
+void check_export_paths(const ExportOptions& o) {
   if (o.out_dir.empty()) throw InputError("--out", "", "no output folder given");
-  std::error_code ec;
+  const fs::path out = fs::weakly_canonical(fs::absolute(o.out_dir));
+  auto within = [](const fs::path& inner, const fs::path& outer) {
+    auto i = inner.begin(), e = outer.begin();
+    for (; e != outer.end() && !e->empty(); ++i, ++e) {
+      if (i == inner.end() || *i != *e) return false;
+    }
+    return true;
+  };
   for (const std::string* src : {&o.model_dir, &o.run_dir}) {
-    if (fs::exists(o.out_dir, ec) && fs::equivalent(o.out_dir, *src, ec)) {
-      throw InputError("--out", "", o.out_dir + " is the source folder " + *src + ": export to a new folder");
+    const fs::path from = fs::weakly_canonical(fs::absolute(*src));
+    if (within(from, out) || within(out, from)) {
+      throw InputError("--out", "", o.out_dir + " is, holds or lies inside the source folder " + *src +
+                                        ": export to a new folder elsewhere");
     }
   }
+  if (!fs::is_directory(out.parent_path())) throw InputError("--out", "", o.out_dir + ": its parent folder does not exist");
+  if (fs::exists(out) && !o.force) throw InputError("--out", "", o.out_dir + " already exists (--force replaces it)");
+}
+
+namespace {
+
+// A PRUNE run restrains its update once, after its last batch: a checkpoint
+// before that (an --at-edits one, an interrupted run's) holds MEMIT's weights.
+std::vector<std::string> checkpoint_warnings(const RunCheckpoint& ckpt) {
+  const nlohmann::json& rc = ckpt.state.value("run_config", nlohmann::json::object());
+  const bool restrains_at_end = rc.is_object() && rc.contains("solve") && rc["solve"].is_object() &&
+                                rc["solve"].value("prune_when", std::string()) == "end";
+  if (!restrains_at_end || ckpt.state.value("finished", false)) return {};
+  return {ckpt.state_file + ": PRUNE restrains its update after the run's last batch, and this checkpoint at " +
+          std::to_string(ckpt.edits) + " edits is from before it: the export holds the unrestrained weights"};
 }
 
 }  // namespace
 
 ExportSummary export_edited_model(const ExportOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  check_paths(o);
+  check_export_paths(o);
   const RunCheckpoint ckpt = open_run_checkpoint(o.run_dir, o.at_edits);
   const std::string want = ckpt.model_fingerprint();
   const std::string have = sharding::fingerprint_checkpoint(o.model_dir);
@@ -169,11 +217,14 @@ ExportSummary export_edited_model(const ExportOptions& o) {
   s.edits = ckpt.edits;
   s.tp_size = ckpt.tp_size;
   for (const auto& [stored, p] : params) s.edited_tensors.push_back(stored);
+  s.warnings = checkpoint_warnings(ckpt);
+  std::set<std::string> read_files;  // relative to the model folder
+  for (const std::string& f : reader.files()) read_files.insert(fs::relative(f, o.model_dir).string());
 
   sharding::remove_stale_partial_folders(o.out_dir);
   sharding::AtomicFolder folder(o.out_dir, o.force);
   s.out_dir = folder.target();
-  for (const std::string& rel : folder_files(o.model_dir)) {
+  for (const std::string& rel : folder_files(o.model_dir, read_files, s.skipped_files)) {
     const fs::path src = fs::path(o.model_dir) / rel, dst = fs::path(folder.temp_path()) / rel;
     fs::create_directories(dst.parent_path());
     const auto edited = by_file.find(fs::canonical(src).string());

@@ -56,8 +56,19 @@ struct ExportSummary {
   std::vector<std::string> edited_tensors;   // checkpoint names, as stored
   std::vector<std::string> rewritten_files;  // relative paths
   std::vector<std::string> copied_files;     // relative paths (copied or linked)
+  // Left out: weight files in formats REVIVE does not read (.bin, .pth, .h5, a
+  // .safetensors the index does not list...) and hidden entries (.git/), so no
+  // loader finds the unedited weights there.
+  std::vector<std::string> skipped_files;
+  std::vector<std::string> warnings;         // e.g. a PRUNE checkpoint before its restraint
   double seconds = 0;
 };
+
+// The checks of the output folder an export does first, for callers that
+// export after hours of work (`revive edit --save-model`): --out is not, holds
+// or lies inside the model or run folder, its parent exists, and it does not
+// exist unless options.force. InputError naming --out.
+void check_export_paths(const ExportOptions& options);
 
 ExportSummary export_edited_model(const ExportOptions& options);
 

@@ -755,9 +755,24 @@ TEST(SequentialRunner, PruneRestrainsOnceAfterTheLastBatch) {
       EXPECT_NE(std::string(e.what()).find("finished"), std::string::npos) << e.what();
     }
   }
-  StoriesRun same(folder, corpus);
-  PruneEditor done(preset.prune());
-  EXPECT_EQ(run(out, 20, true, same, done).resumed_from, 20);  // the finished run: nothing left
+  {
+    StoriesRun same(folder, corpus);
+    PruneEditor done(preset.prune());
+    const RunSummary again = run(out, 20, true, same, done);  // the finished run: nothing left
+    EXPECT_EQ(again.resumed_from, 20);
+    EXPECT_TRUE(again.records.empty());
+  }
+  // A longer run's checkpoint (unfinished) resumed as a run of exactly its
+  // length gets the step then: a record of its own, a finished checkpoint.
+  auto unfinished = state;
+  unfinished.erase("finished");
+  std::ofstream(out + "/checkpoints/edits-20/state.json") << unfinished.dump(2);
+  StoriesRun shorter(folder, corpus);
+  PruneEditor last(preset.prune());
+  const RunSummary resumed = run(out, 20, true, shorter, last);
+  ASSERT_EQ(resumed.records.size(), 1u);
+  EXPECT_EQ(resumed.records[0]["final_step"]["editor"], "PRUNE");
+  EXPECT_TRUE(nlohmann::json::parse(std::ifstream(out + "/checkpoints/edits-20/state.json")).value("finished", false));
 }
 
 }  // namespace

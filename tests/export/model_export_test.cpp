@@ -183,6 +183,53 @@ TEST_F(SmallLlama, RefusesAnExistingFolderUnlessForced) {
   }
 }
 
+// Weights in formats REVIVE does not edit, and hidden entries, are left out
+// (a loader preferring them would get the unedited model) and listed.
+TEST_F(SmallLlama, LeavesOutWeightsInOtherFormatsAndHiddenEntries) {
+  make(at::kFloat, 1);
+  for (const char* f : {"pytorch_model.bin", "original/consolidated.pth", "consolidated.safetensors", ".git/HEAD"}) {
+    fs::create_directories((fs::path(model) / f).parent_path());
+    sharding::write_file_atomic(model + "/" + f, "weights");
+  }
+  sharding::write_file_atomic(model + "/original/params.json", "{}");
+  test::write_run_checkpoint(root + "/run2", 20, 1, weights, model);  // of the folder as it now is
+  const ExportSummary s = export_edited_model(options(root + "/run2", model, root + "/out"));
+  EXPECT_EQ(s.skipped_files, (std::vector<std::string>{".git/", "consolidated.safetensors", "original/consolidated.pth",
+                                                       "pytorch_model.bin"}));
+  for (const std::string& f : s.skipped_files) EXPECT_FALSE(fs::exists(root + "/out/" + f)) << f;
+  EXPECT_TRUE(fs::exists(root + "/out/original/params.json"));
+  EXPECT_TRUE(s.warnings.empty());
+}
+
+// --out must not be, hold or lie inside a source folder: with --force a parent
+// of the model would be moved aside and removed.
+TEST_F(SmallLlama, RefusesAnOutThatHoldsOrLiesInsideASource) {
+  make(at::kFloat, 1);
+  for (const std::string& out : {root, model, model + "/exported", root + "/run/exported"}) {
+    ExportOptions o = options(root + "/run", model, out);
+    o.force = true;
+    EXPECT_THROW(export_edited_model(o), InputError) << out;
+  }
+  EXPECT_TRUE(fs::exists(model + "/config.json"));
+}
+
+// A PRUNE checkpoint from before its restraint exports with a warning, and the
+// edit record says it is not finished.
+TEST_F(SmallLlama, WarnsOfAPruneCheckpointBeforeItsRestraint) {
+  make(at::kFloat, 1);
+  const std::string state_file = root + "/run/checkpoints/edits-20/state.json";
+  nlohmann::json st = nlohmann::json::parse(file_bytes(state_file));
+  st["run_config"]["solve"]["prune_when"] = "end";
+  sharding::write_file_atomic(state_file, st.dump());
+  const ExportSummary s = export_edited_model(options(root + "/run", model, root + "/out"));
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("unrestrained"), std::string::npos) << s.warnings[0];
+  EXPECT_FALSE(nlohmann::json::parse(file_bytes(root + "/out/revive_edit.json")).at("finished").get<bool>());
+  st["finished"] = true;
+  sharding::write_file_atomic(state_file, st.dump());
+  EXPECT_TRUE(export_edited_model(options(root + "/run", model, root + "/out2")).warnings.empty());
+}
+
 TEST_F(SmallLlama, RefusesAModelOtherThanTheOneTheRunEdited) {
   make(at::kFloat, 1);
   test::write_small_llama(root + "/other", at::kFloat, 6000, 8);

@@ -487,6 +487,10 @@ std::vector<LayerEditReport> BatchEditor::finish_run() {
       const WeightUpdate update = editor_.finish(edit).local_shard(w.spec());
       lr.seconds_solve = batch_seconds_since(t);
       lr.update_norm = lr.filtered_norm = update_frobenius(update, &w.reduce_group());
+      // Summed over the group, so every rank of a split weight refuses alike.
+      if (!std::isfinite(lr.update_norm)) {
+        throw Error(editor_.name() + ": the step after the last batch of layer '" + name + "' is not finite");
+      }
       t = std::chrono::steady_clock::now();
       update.apply_to(w.local());  // rejects NaN/Inf before touching the weight
       lr.seconds_write = batch_seconds_since(t);

@@ -352,7 +352,8 @@ SequentialRunner::Restored SequentialRunner::restore_checkpoint(const std::vecto
   } else if (options_.log) {
     options_.log(state_file + " predates run_config: the run's settings are not checked against it");
   }
-  if (edits < total && st.value("finished", false)) {
+  restored.finished = st.contains("finished") && field("finished", bool{});
+  if (edits < total && restored.finished) {
     throw InputError(state_file, "finished",
                      "the checkpoint at " + std::to_string(edits) + " edits holds the weights after " +
                          editor_.editor().name() + "'s step after the last batch (PRUNE's restraint); a longer run "
@@ -453,12 +454,14 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
   const fs::path metrics_path = fs::path(options_.out_dir) / "metrics.jsonl";
   if (!options_.out_dir.empty() && leader) fs::create_directories(options_.out_dir);
   double seconds_before = 0;  // editing time of the run before a resume
+  bool restored_finished = false;  // the editor's step after the last batch is in the restored weights
   MetricsWindow win;
   if (options_.resume) {
     const Restored restored = restore_checkpoint(requests, total);
     if (!restored.window.is_null()) win = MetricsWindow::from_json(restored.window);
     summary.resumed_from = restored.edits;
     seconds_before = restored.seconds;
+    restored_finished = restored.finished;
     summary.last_record = restored.last_record;
     if (restored.edits == total) {
       say("the checkpoint at " + std::to_string(total) + " edits completes this run: nothing left to edit");
@@ -497,6 +500,22 @@ RunSummary SequentialRunner::run(const std::vector<data::EditRequest>& requests)
     if (evaluator_) rec["eval"] = evaluator_(0, {});
     append_record(rec);
     say(runner_progress_line(rec, total) + " (unedited)");
+  }
+  if (done == total && !restored_finished && editor_.editor().finishes()) {
+    // A longer run's checkpoint resumed as a run of exactly its length: the
+    // step after this run's last batch is still to do.
+    json rec;
+    rec["edits"] = done;
+    rec["batch"] = batches;
+    rec["seconds"] = seconds_before;
+    rec["final_step"] = finish_run(batches, last_checkpoint);
+    rec["layers"] = layer_metrics(BatchReport{});
+    if (evaluator_) rec["eval"] = evaluator_(done, {requests.begin(), requests.begin() + done});
+    append_record(rec);
+    say(runner_progress_line(rec, total) + " (after " + editor_.editor().name() + "'s step after the last batch)");
+    if (options_.checkpoint_every > 0) {
+      write_checkpoint(done, batches, seconds_before, win.to_json(), requests, /*finished=*/true);
+    }
   }
   while (done < total) {
     const int64_t end = std::min(total, done + options_.batch_size);

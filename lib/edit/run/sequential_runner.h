@@ -20,7 +20,11 @@
 //    (a later resume would pick up the older run's).
 // Editors with a step after the last batch (PRUNE's restraint, Editor::finish)
 // get it after the run's last batch, before its last record and checkpoint; that
-// checkpoint is marked finished and cannot be resumed into a longer run.
+// checkpoint is marked finished and cannot be resumed into a longer run. A
+// longer run's (unfinished) checkpoint resumed as a run of exactly its length
+// gets the step then, with a record of its own. The last record's eval and
+// layer norms show the model after the step; its batch efficacy and update
+// norms are the last batch's, before it.
 // A batch whose update holds NaN/Inf (or fails otherwise) is rejected with every
 // weight restored (batch_edit.h); the run stops with a message naming the batch
 // and the last checkpoint, which stays intact.
@@ -102,6 +106,7 @@ class SequentialRunner {
     double seconds = 0;        // editing time of the run up to the checkpoint
     nlohmann::json last_record = nlohmann::json::object();  // its last kept metrics record
     nlohmann::json window;     // sums since that record (null: none saved, an older checkpoint)
+    bool finished = false;     // the editor's step after the last batch is in its weights
   };
   Restored restore_checkpoint(const std::vector<data::EditRequest>& requests, int64_t total);
   // `finished`: the editor's step after the last batch is in the weights.
