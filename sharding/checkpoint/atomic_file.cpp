@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "sharding/errors.h"
@@ -68,12 +70,7 @@ void AtomicFile::commit() {
   if (::rename(temp_.c_str(), path_.c_str()) != 0) throw_io_error("cannot rename the temporary file onto", path_);
   committed_ = true;
   const fs::path target(path_);
-  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) throw_io_error("cannot open folder", dir);
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) throw_io_error("cannot fsync folder", dir);
+  fsync_path(target.has_parent_path() ? target.parent_path().string() : std::string("."));
 }
 
 void remove_stale_temporaries(const std::string& path) {
@@ -91,6 +88,37 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   AtomicFile f(path);
   f.write(text.data(), static_cast<int64_t>(text.size()));
   f.commit();
+}
+
+void copy_stream(std::istream& in, AtomicFile& out, int64_t bytes, const std::string& src) {
+  constexpr int64_t kChunk = int64_t{8} << 20;
+  std::vector<char> buf(static_cast<size_t>(bytes < 0 ? kChunk : std::min(bytes, kChunk)));
+  while (bytes != 0) {
+    const int64_t want = bytes < 0 ? kChunk : std::min<int64_t>(bytes, static_cast<int64_t>(buf.size()));
+    in.read(buf.data(), want);
+    const int64_t got = in.gcount();
+    if (in.bad()) throw InputError(src, "", "read failed");
+    if (bytes > 0 && got != want) throw InputError(src, "", "shorter than expected");
+    out.write(buf.data(), got);
+    if (bytes > 0) bytes -= got;
+    if (bytes < 0 && got < want) break;  // the end of the stream
+  }
+}
+
+void copy_file_atomic(const std::string& src, const std::string& dst) {
+  std::ifstream in(src, std::ios::binary);
+  if (!in) throw InputError(src, "", "cannot open");
+  AtomicFile out(dst);
+  copy_stream(in, out, -1, src);
+  out.commit();
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_io_error("cannot open", path);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw_io_error("cannot fsync", path);
 }
 
 }  // namespace revive::sharding

@@ -5,6 +5,7 @@
 // Destroyed without commit(), the temporary file is removed and the target is
 // untouched. Failures throw revive::Error naming the path and the system error.
 #include <cstdint>
+#include <istream>
 #include <string>
 
 namespace revive::sharding {
@@ -32,5 +33,15 @@ void remove_stale_temporaries(const std::string& path);
 
 // Writes `text` to `path` atomically.
 void write_file_atomic(const std::string& path, const std::string& text);
+
+// Copies `bytes` bytes (< 0: everything left) from `in`'s position to `out`, in
+// bounded chunks; a stream that ends early is an InputError naming `src`.
+void copy_stream(std::istream& in, AtomicFile& out, int64_t bytes, const std::string& src);
+
+// Copies `src` to `dst` byte for byte (streamed), atomically.
+void copy_file_atomic(const std::string& src, const std::string& dst);
+
+// fsync of one file or folder; throws Error naming it.
+void fsync_path(const std::string& path);
 
 }  // namespace revive::sharding

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/file_tree.h"
 #include "sharding/errors.h"
 
@@ -36,14 +37,6 @@ std::string make_sibling_folder(const fs::path& target, const std::string& tag) 
   return buf.data();
 }
 }  // namespace
-
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_folder_error("cannot open", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw_folder_error("cannot fsync", path);
-}
 
 AtomicFolder::AtomicFolder(std::string target, bool replace) : replace_(replace) {
   fs::path t(std::move(target));

@@ -38,7 +38,4 @@ class AtomicFolder {
 // process was killed before commit(). Only for a target no other process writes now.
 void remove_stale_partial_folders(const std::string& target);
 
-// fsync of one file or folder; throws Error naming it.
-void fsync_path(const std::string& path);
-
 }  // namespace revive::sharding

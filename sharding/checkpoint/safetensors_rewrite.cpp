@@ -14,20 +14,6 @@
 namespace revive::sharding {
 namespace {
 
-constexpr int64_t kCopyChunk = int64_t{8} << 20;
-
-// Copies `bytes` bytes from `in`'s current position to `out`, in bounded chunks.
-void copy_bytes(std::ifstream& in, AtomicFile& out, int64_t bytes, const std::string& src) {
-  std::vector<char> buf(static_cast<size_t>(std::min(bytes, kCopyChunk)));
-  while (bytes > 0) {
-    const int64_t n = std::min<int64_t>(bytes, static_cast<int64_t>(buf.size()));
-    in.read(buf.data(), n);
-    if (in.gcount() != n) throw InputError(src, "", "shorter than its header says");
-    out.write(buf.data(), n);
-    bytes -= n;
-  }
-}
-
 // The header text with each replaced tensor's checksum updated, or unchanged
 // when the file records no checksums.
 std::string updated_header(const std::string& header, const std::map<std::string, std::string>& new_sums,
@@ -95,29 +81,18 @@ void rewrite_safetensors(const std::string& src, const std::string& dst, const s
   out.write(new_header.data(), static_cast<int64_t>(new_header.size()));
   int64_t pos = 0;  // within the data section
   for (const TensorInfo& info : order) {
-    copy_bytes(in, out, info.data_begin - pos, src);  // bytes between tensors, if any
+    copy_stream(in, out, info.data_begin - pos, src);  // bytes between tensors, if any
     if (replaced.count(info.name)) {
       const at::Tensor t = checked_replacement(info, replacement, src);
       out.write(t.data_ptr(), info.data_end - info.data_begin);
       in.seekg(info.data_end - info.data_begin, std::ios::cur);
     } else {
-      copy_bytes(in, out, info.data_end - info.data_begin, src);
+      copy_stream(in, out, info.data_end - info.data_begin, src);
     }
     pos = info.data_end;
   }
   // Whatever follows the last tensor (nothing, in files written by the usual writers).
-  std::vector<char> buf(static_cast<size_t>(kCopyChunk));
-  while (in.read(buf.data(), kCopyChunk) || in.gcount() > 0) out.write(buf.data(), in.gcount());
-  out.commit();
-}
-
-void copy_file_atomic(const std::string& src, const std::string& dst) {
-  std::ifstream in(src, std::ios::binary);
-  if (!in) throw InputError(src, "", "cannot open");
-  AtomicFile out(dst);
-  std::vector<char> buf(static_cast<size_t>(kCopyChunk));
-  while (in.read(buf.data(), kCopyChunk) || in.gcount() > 0) out.write(buf.data(), in.gcount());
-  if (in.bad()) throw InputError(src, "", "read failed");
+  copy_stream(in, out, -1, src);
   out.commit();
 }
 

@@ -27,7 +27,4 @@ using TensorReplacement = std::function<at::Tensor(const TensorInfo& info)>;
 void rewrite_safetensors(const std::string& src, const std::string& dst, const std::set<std::string>& replaced,
                          const TensorReplacement& replacement);
 
-// Copies `src` to `dst` byte for byte (streamed), atomically.
-void copy_file_atomic(const std::string& src, const std::string& dst);
-
 }  // namespace revive::sharding
