@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/export/model_export.h"
 #include "lib/model/config.h"
 #include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/content_hash.h"
@@ -28,6 +29,41 @@ inline const char* kSmallLlamaConfig = R"({"architectures": ["LlamaForCausalLM"]
   "hidden_act": "silu", "tie_word_embeddings": false, "torch_dtype": "bfloat16"})";
 
 inline std::string file_bytes(const std::string& path) { return sharding::read_text_file(path); }
+
+// The header length a safetensors file's bytes start with (8 bytes, little-endian).
+inline uint64_t header_length(const std::string& bytes) {
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  return n;
+}
+
+inline ExportOptions export_options(const std::string& run, const std::string& model, const std::string& out) {
+  ExportOptions o;
+  o.run_dir = run;
+  o.model_dir = model;
+  o.out_dir = out;
+  return o;
+}
+
+// The part of a run checkpoint beside its weight shards, as the runner writes
+// it: state.json (a MEMIT run of `layers` at `edits` edits of `model_dir`, its
+// fingerprint in run_config.model, plus `extra` fields) and the latest pointer.
+inline void write_run_state(const std::string& run, int64_t edits, int tp, const std::vector<std::string>& layers,
+                            const std::string& model_dir, const std::string& preset,
+                            const nlohmann::json& extra = nlohmann::json::object()) {
+  const fs::path dir = fs::path(run) / "checkpoints" / ("edits-" + std::to_string(edits));
+  nlohmann::json st = extra;
+  st["edits"] = edits;
+  st["batches"] = 1;
+  st["batch_size"] = edits;
+  st["editor"] = "MEMIT";
+  st["layers"] = layers;
+  st["tp_size"] = tp;
+  st["run_config"] = {{"model", sharding::fingerprint_checkpoint(model_dir)}, {"preset", preset}};
+  sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
+  sharding::write_file_atomic((fs::path(run) / "checkpoints" / "latest").string(),
+                              "edits-" + std::to_string(edits) + "\n");
+}
 
 // A random-weight Llama folder: config.json, side files, and its tensors in
 // `dtype` over several files with an index (max_shard_bytes) or one file.
@@ -66,24 +102,13 @@ inline void write_run_checkpoint(const std::string& run, int64_t edits, int tp,
                                 {{"tp_rank", std::to_string(r)}, {"tp_size", std::to_string(tp)}});
   }
   for (const auto& [module, full] : weights) layers.push_back(module);
-  nlohmann::json st;
-  st["edits"] = edits;
-  st["batches"] = 1;
-  st["batch_size"] = edits;
-  st["editor"] = "MEMIT";
-  st["layers"] = layers;
-  st["tp_size"] = tp;
-  st["run_config"] = {{"model", sharding::fingerprint_checkpoint(model_dir)}, {"preset", "test"}};
-  sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
-  sharding::write_file_atomic((fs::path(run) / "checkpoints" / "latest").string(),
-                              "edits-" + std::to_string(edits) + "\n");
+  write_run_state(run, edits, tp, layers, model_dir, "test");
 }
 
 // The raw stored bytes of tensor `name` in safetensors file `path`.
 inline std::string tensor_bytes(const std::string& path, const std::string& name) {
   const std::string all = file_bytes(path);
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(all[static_cast<size_t>(i)]);
+  const uint64_t n = header_length(all);
   const sharding::SafetensorsFile f(path);
   const sharding::TensorInfo& info = f.info(name);
   return all.substr(8 + n + static_cast<size_t>(info.data_begin), static_cast<size_t>(info.data_end - info.data_begin));

@@ -212,28 +212,8 @@ void gpt2x_write_run(const std::string& run, int64_t edits, int tp, const std::m
     sharding::write_safetensors((dir / ("editor.tp" + rank + ".safetensors")).string(), editor_state,
                                 {{"tp_rank", rank}});
   }
-  nlohmann::json st;
-  st["edits"] = edits;
-  st["batches"] = 1;
-  st["batch_size"] = edits;
-  st["editor"] = "MEMIT";
-  st["layers"] = layers;
-  st["tp_size"] = tp;
-  st["requests_fingerprint"] = "0123456789abcdef";
-  st["run_config"] = {{"model", sharding::fingerprint_checkpoint(m.dir)}, {"preset", "gpt2-test"}};
-  st["seconds"] = 1.5;
-  st["finished"] = true;
-  sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
-  sharding::write_file_atomic((fs::path(run) / "checkpoints" / "latest").string(),
-                              "edits-" + std::to_string(edits) + "\n");
-}
-
-ExportOptions gpt2x_options(const std::string& run, const std::string& model, const std::string& out) {
-  ExportOptions o;
-  o.run_dir = run;
-  o.model_dir = model;
-  o.out_dir = out;
-  return o;
+  test::write_run_state(run, edits, tp, layers, m.dir, "gpt2-test",
+                        {{"requests_fingerprint", "0123456789abcdef"}, {"seconds", 1.5}, {"finished", true}});
 }
 
 // Every regular file under `dir`, relative, sorted.
@@ -247,18 +227,12 @@ std::vector<std::string> gpt2x_files(const std::string& dir) {
   return files;
 }
 
-uint64_t gpt2x_header_length(const std::string& bytes) {
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
-  return n;
-}
-
 // The bytes of safetensors file `path` with the data of each tensor in
 // `replaced` (stored name -> new contents in the stored dtype and shape)
 // overwritten, the header and everything else as they are.
 std::string gpt2x_patched(const std::string& path, const std::map<std::string, at::Tensor>& replaced) {
   std::string bytes = test::file_bytes(path);
-  const size_t data = 8 + static_cast<size_t>(gpt2x_header_length(bytes));
+  const size_t data = 8 + static_cast<size_t>(test::header_length(bytes));
   const sharding::SafetensorsFile f(path);
   for (const auto& [name, t] : replaced) {
     const sharding::TensorInfo& info = f.info(name);
@@ -274,7 +248,7 @@ std::string gpt2x_patched(const std::string& path, const std::map<std::string, a
 // The header of safetensors file `path` without the REVIVE checksums of `names`.
 nlohmann::json gpt2x_header_without(const std::string& path, const std::set<std::string>& names) {
   const std::string bytes = test::file_bytes(path);
-  nlohmann::json h = nlohmann::json::parse(bytes.substr(8, static_cast<size_t>(gpt2x_header_length(bytes))));
+  nlohmann::json h = nlohmann::json::parse(bytes.substr(8, static_cast<size_t>(test::header_length(bytes))));
   if (h.contains("__metadata__") && h["__metadata__"].contains(sharding::kChecksumsMetadataKey)) {
     nlohmann::json sums = nlohmann::json::parse(h["__metadata__"][sharding::kChecksumsMetadataKey].get<std::string>());
     for (const std::string& n : names) sums.erase(n);
@@ -330,7 +304,7 @@ void gpt2x_expect_unedited_kept(const gpt2x_Model& m, const std::string& out, co
   for (const std::string& rel : rewritten) {
     const std::string a = test::file_bytes(m.dir + "/" + rel), b = test::file_bytes(out + "/" + rel);
     if (m.hf) {
-      EXPECT_EQ(a.substr(0, 8 + gpt2x_header_length(a)), b.substr(0, 8 + gpt2x_header_length(b)))
+      EXPECT_EQ(a.substr(0, 8 + test::header_length(a)), b.substr(0, 8 + test::header_length(b)))
           << rel << ": an HF header must be kept byte for byte";
     } else {
       EXPECT_EQ(gpt2x_header_without(m.dir + "/" + rel, edited), gpt2x_header_without(out + "/" + rel, edited)) << rel;
@@ -365,7 +339,7 @@ TEST(Gpt2Export, F32ConvWeightsAreWrittenBackTransposedIntoTheHfFile) {
   ASSERT_EQ(weights.at(mlp).sizes().vec(), (std::vector<int64_t>{kGpt2xE, kGpt2xI}));
   gpt2x_write_run(root + "/run", 8, 1, weights, m);
 
-  const ExportSummary s = export_edited_model(gpt2x_options(root + "/run", m.dir, root + "/out"));
+  const ExportSummary s = export_edited_model(test::export_options(root + "/run", m.dir, root + "/out"));
   EXPECT_EQ(s.edits, 8);
   EXPECT_EQ(s.tp_size, 1);
   EXPECT_EQ(s.edited_tensors, gpt2x_stored_names(m, {mlp + ".weight", attn + ".weight"}));
@@ -405,7 +379,7 @@ TEST(Gpt2Export, F32ExportLoadsToTheCheckpointWeightsAndTheirLogits) {
       {mlp, gpt2x_edited(m, mlp, 3)}, {attn, gpt2x_edited(m, attn, 4)}, {fc, gpt2x_edited(m, fc, 5)}};
   gpt2x_write_run(root + "/run", 16, 1, weights, m);
 
-  const ExportSummary s = export_edited_model(gpt2x_options(root + "/run", m.dir, root + "/out"));
+  const ExportSummary s = export_edited_model(test::export_options(root + "/run", m.dir, root + "/out"));
   EXPECT_EQ(s.edited_tensors, gpt2x_stored_names(m, {mlp + ".weight", attn + ".weight", fc + ".weight"}));
   gpt2x_expect_unedited_kept(m, root + "/out", {mlp + ".weight", attn + ".weight", fc + ".weight"}, s, true);
   {
@@ -444,7 +418,7 @@ TEST(Gpt2Export, Bf16MlpCProjIsRoundedToNearestEvenAndTransposedBack) {
   w[1][0] = 1.0f + 3 * std::ldexp(1.0f, -8);
   gpt2x_write_run(root + "/run", 4, 1, {{mlp, w}}, m);
 
-  const ExportSummary s = export_edited_model(gpt2x_options(root + "/run", m.dir, root + "/out"));
+  const ExportSummary s = export_edited_model(test::export_options(root + "/run", m.dir, root + "/out"));
   const std::string name = m.stored(mlp + ".weight");
   const sharding::CheckpointReader out(root + "/out");
   EXPECT_EQ(out.info(name).dtype, at::kBFloat16);
@@ -477,7 +451,7 @@ void gpt2x_check_c_attn_parts(at::ScalarType dtype, bool hf, const std::string& 
 
   ExportSummary s;
   try {
-    s = export_edited_model(gpt2x_options(root + "/run", m.dir, root + "/out"));
+    s = export_edited_model(test::export_options(root + "/run", m.dir, root + "/out"));
   } catch (const std::exception& e) {
     FAIL() << "exporting edited c_attn parts failed: " << e.what();
   }
@@ -577,8 +551,8 @@ void gpt2x_check_tp2_equals_tp1(at::ScalarType dtype, bool hf, const std::string
     EXPECT_TRUE(at::equal(at::cat(shards, split.at(module).first), w)) << module;
   }
 
-  ExportOptions o2 = gpt2x_options(root + "/run2", m.dir, root + "/out2"),
-                o1 = gpt2x_options(root + "/run1", m.dir, root + "/out1");
+  ExportOptions o2 = test::export_options(root + "/run2", m.dir, root + "/out2"),
+                o1 = test::export_options(root + "/run1", m.dir, root + "/out1");
   o1.edit_record = o2.edit_record = false;  // the record names the checkpoint and its tp
   const ExportSummary s2 = export_edited_model(o2);
   const ExportSummary s1 = export_edited_model(o1);

@@ -23,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::file_bytes;
 using test::tensor_bytes;
+using test::export_options;
 
 const std::string kDown = "model.layers.1.mlp.down_proj";  // row-parallel: columns split
 const std::string kUp = "model.layers.0.mlp.up_proj";      // column-parallel: rows split
@@ -38,14 +39,6 @@ at::Tensor edited(const std::string& model, const std::string& module, uint64_t 
 // "model.layers.1.mlp.down_proj" of "model.layers.1.mlp.down_proj.weight".
 std::string module_of(const std::string& name) { return fs::path(name).stem().string(); }
 
-ExportOptions options(const std::string& run, const std::string& model, const std::string& out) {
-  ExportOptions o;
-  o.run_dir = run;
-  o.model_dir = model;
-  o.out_dir = out;
-  return o;
-}
-
 struct SmallLlama : ::testing::Test {
   void make(at::ScalarType dtype, int tp) {
     root = revive::testing::temp_dir("export");
@@ -60,7 +53,7 @@ struct SmallLlama : ::testing::Test {
 
 TEST_F(SmallLlama, F32ExportKeepsUneditedBytesAndHoldsTheEditedWeights) {
   make(at::kFloat, 2);
-  const ExportSummary s = export_edited_model(options(root + "/run", model, root + "/out"));
+  const ExportSummary s = export_edited_model(export_options(root + "/run", model, root + "/out"));
   EXPECT_EQ(s.edits, 20);
   EXPECT_EQ(s.tp_size, 2);
   ASSERT_EQ(s.edited_tensors.size(), 2u);
@@ -88,7 +81,7 @@ TEST_F(SmallLlama, F32ExportKeepsUneditedBytesAndHoldsTheEditedWeights) {
 
 TEST_F(SmallLlama, LinkHardLinksOnlyTheFilesWithoutEdits) {
   make(at::kFloat, 1);
-  ExportOptions o = options(root + "/run", model, root + "/out");
+  ExportOptions o = export_options(root + "/run", model, root + "/out");
   o.link_unedited = true;
   const ExportSummary s = export_edited_model(o);
   const auto inode = [](const std::string& p) {
@@ -108,7 +101,7 @@ TEST_F(SmallLlama, Bf16StaysBf16WithinOneUlpRoundedToNearestEven) {
   w.view(-1)[0] = 1.0f + std::ldexp(1.0f, -8);
   w.view(-1)[1] = 1.0f + 3 * std::ldexp(1.0f, -8);
   test::write_run_checkpoint(root + "/run", 20, 1, weights, model);
-  export_edited_model(options(root + "/run", model, root + "/out"));
+  export_edited_model(export_options(root + "/run", model, root + "/out"));
   const sharding::CheckpointReader out(root + "/out");
   for (const auto& [module, f32] : weights) {
     EXPECT_EQ(out.info(module + ".weight").dtype, at::kBFloat16);
@@ -126,7 +119,7 @@ TEST_F(SmallLlama, Bf16StaysBf16WithinOneUlpRoundedToNearestEven) {
 TEST_F(SmallLlama, Tp2CheckpointExportsTheSameBytesAsTp1) {
   make(at::kBFloat16, 2);
   test::write_run_checkpoint(root + "/run1", 20, 1, weights, model);
-  ExportOptions o2 = options(root + "/run", model, root + "/out2"), o1 = options(root + "/run1", model, root + "/out1");
+  ExportOptions o2 = export_options(root + "/run", model, root + "/out2"), o1 = export_options(root + "/run1", model, root + "/out1");
   o1.edit_record = o2.edit_record = false;  // the record names the checkpoint and its tp
   export_edited_model(o2);
   export_edited_model(o1);
@@ -141,7 +134,7 @@ TEST_F(SmallLlama, AtEditsPicksACheckpointAndNamesTheCountsThatExist) {
   std::map<std::string, at::Tensor> later = {{kDown, edited(model, kDown, 3)}};
   test::write_run_checkpoint(root + "/run", 40, 1, later, model);
   EXPECT_EQ(run_checkpoint_counts(root + "/run"), (std::vector<int64_t>{20, 40}));
-  ExportOptions o = options(root + "/run", model, root + "/out");
+  ExportOptions o = export_options(root + "/run", model, root + "/out");
   o.at_edits = 30;
   try {
     export_edited_model(o);
@@ -155,14 +148,14 @@ TEST_F(SmallLlama, AtEditsPicksACheckpointAndNamesTheCountsThatExist) {
   EXPECT_EQ(export_edited_model(o).edits, 20);
   const sharding::CheckpointReader out(root + "/out");
   EXPECT_TRUE(at::equal(out.read(kUp + ".weight", at::kFloat), weights.at(kUp)));
-  EXPECT_EQ(export_edited_model(options(root + "/run", model, root + "/latest")).edits, 40);  // the latest
+  EXPECT_EQ(export_edited_model(export_options(root + "/run", model, root + "/latest")).edits, 40);  // the latest
 }
 
 TEST_F(SmallLlama, RefusesAnExistingFolderUnlessForced) {
   make(at::kFloat, 1);
   fs::create_directories(root + "/out");
   sharding::write_file_atomic(root + "/out/old.txt", "old");
-  ExportOptions o = options(root + "/run", model, root + "/out");
+  ExportOptions o = export_options(root + "/run", model, root + "/out");
   EXPECT_THROW(
       {
         try {
@@ -193,7 +186,7 @@ TEST_F(SmallLlama, LeavesOutWeightsInOtherFormatsAndHiddenEntries) {
   }
   sharding::write_file_atomic(model + "/original/params.json", "{}");
   test::write_run_checkpoint(root + "/run2", 20, 1, weights, model);  // of the folder as it now is
-  const ExportSummary s = export_edited_model(options(root + "/run2", model, root + "/out"));
+  const ExportSummary s = export_edited_model(export_options(root + "/run2", model, root + "/out"));
   EXPECT_EQ(s.skipped_files, (std::vector<std::string>{".git/", "consolidated.safetensors", "original/consolidated.pth",
                                                        "pytorch_model.bin"}));
   for (const std::string& f : s.skipped_files) EXPECT_FALSE(fs::exists(root + "/out/" + f)) << f;
@@ -206,7 +199,7 @@ TEST_F(SmallLlama, LeavesOutWeightsInOtherFormatsAndHiddenEntries) {
 TEST_F(SmallLlama, RefusesAnOutThatHoldsOrLiesInsideASource) {
   make(at::kFloat, 1);
   for (const std::string& out : {root, model, model + "/exported", root + "/run/exported"}) {
-    ExportOptions o = options(root + "/run", model, out);
+    ExportOptions o = export_options(root + "/run", model, out);
     o.force = true;
     EXPECT_THROW(export_edited_model(o), InputError) << out;
   }
@@ -221,20 +214,20 @@ TEST_F(SmallLlama, WarnsOfAPruneCheckpointBeforeItsRestraint) {
   nlohmann::json st = nlohmann::json::parse(file_bytes(state_file));
   st["run_config"]["solve"]["prune_when"] = "end";
   sharding::write_file_atomic(state_file, st.dump());
-  const ExportSummary s = export_edited_model(options(root + "/run", model, root + "/out"));
+  const ExportSummary s = export_edited_model(export_options(root + "/run", model, root + "/out"));
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_NE(s.warnings[0].find("unrestrained"), std::string::npos) << s.warnings[0];
   EXPECT_FALSE(nlohmann::json::parse(file_bytes(root + "/out/revive_edit.json")).at("finished").get<bool>());
   st["finished"] = true;
   sharding::write_file_atomic(state_file, st.dump());
-  EXPECT_TRUE(export_edited_model(options(root + "/run", model, root + "/out2")).warnings.empty());
+  EXPECT_TRUE(export_edited_model(export_options(root + "/run", model, root + "/out2")).warnings.empty());
 }
 
 TEST_F(SmallLlama, RefusesAModelOtherThanTheOneTheRunEdited) {
   make(at::kFloat, 1);
   test::write_small_llama(root + "/other", at::kFloat, 6000, 8);
   try {
-    export_edited_model(options(root + "/run", root + "/other", root + "/out"));
+    export_edited_model(export_options(root + "/run", root + "/other", root + "/out"));
     FAIL() << "another model was accepted";
   } catch (const InputError& e) {
     EXPECT_EQ(e.field(), "run_config.model");
@@ -245,7 +238,7 @@ TEST_F(SmallLlama, RefusesAModelOtherThanTheOneTheRunEdited) {
 
 TEST_F(SmallLlama, AFailureMidwayLeavesNoFolder) {
   make(at::kFloat, 1);
-  ExportOptions o = options(root + "/run", model, root + "/out");
+  ExportOptions o = export_options(root + "/run", model, root + "/out");
   int files = 0;
   o.on_file = [&](const std::string&) {
     if (++files == 2) throw Error("injected failure");
@@ -263,7 +256,7 @@ TEST_F(SmallLlama, AKilledExportLeavesNoFolderAndTheNextOneCleansUp) {
   // before any tensor work, so LibTorch's threads do not matter.
   ::testing::GTEST_FLAG(death_test_style) = "fast";
   make(at::kFloat, 1);
-  ExportOptions o = options(root + "/run", model, root + "/out");
+  ExportOptions o = export_options(root + "/run", model, root + "/out");
   o.on_file = [](const std::string& rel) {
     if (rel == "config.json") ::_exit(9);  // as if killed after a few files
   };
@@ -291,13 +284,12 @@ TEST(Stories260kExport, LogitsEqualTheCheckpointWeightsInTheOriginalModel) {
   const std::map<std::string, at::Tensor> weights = {{"model.layers.1.mlp.down_proj", edited(model, "model.layers.1.mlp.down_proj", 4)},
                                                      {"model.layers.2.self_attn.o_proj", edited(model, "model.layers.2.self_attn.o_proj", 5)}};
   test::write_run_checkpoint(root + "/run", 10, 2, weights, model);
-  const ExportSummary s = export_edited_model(options(root + "/run", model, root + "/out"));
+  const ExportSummary s = export_edited_model(export_options(root + "/run", model, root + "/out"));
   ASSERT_EQ(s.rewritten_files, std::vector<std::string>{"model.safetensors"});
 
   const std::string a = file_bytes(model + "/model.safetensors"), b = file_bytes(root + "/out/model.safetensors");
   ASSERT_EQ(a.size(), b.size());
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(a[static_cast<size_t>(i)]);
+  const uint64_t n = test::header_length(a);
   EXPECT_EQ(a.substr(0, 8 + n), b.substr(0, 8 + n)) << "header changed";
   const sharding::CheckpointReader in(model);
   for (const std::string& name : in.names()) {
