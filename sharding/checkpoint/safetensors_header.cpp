@@ -96,13 +96,22 @@ TensorInfo parse_entry(const std::string& name, const json& entry, int64_t data_
 
 }  // namespace
 
+uint64_t decode_header_length(const uint8_t* prefix) {
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | prefix[i];
+  return n;
+}
+
+void encode_header_length(uint64_t length, uint8_t* prefix) {
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<uint8_t>(length >> (8 * i));
+}
+
 SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, int64_t size, const std::string& path) {
   if (size < 8) {
     throw InputError(path, "header length", "truncated: the file has " + std::to_string(size) +
                                                 " bytes, fewer than the 8-byte header length");
   }
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];  // little-endian on every host
+  const uint64_t n = decode_header_length(bytes);
   if (n > static_cast<uint64_t>(size - 8)) {
     throw InputError(path, "header length", "header length " + std::to_string(n) +
                                                 " runs past the end of the file (" + std::to_string(size) +

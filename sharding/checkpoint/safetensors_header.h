@@ -26,6 +26,11 @@ struct SafetensorsHeader {
 // memory a hostile length field can make us parse.
 constexpr int64_t kMaxSafetensorsHeaderBytes = int64_t{100} << 20;
 
+// The 8-byte little-endian header length every safetensors file starts with,
+// read from / written to `prefix` (the same on every host).
+uint64_t decode_header_length(const uint8_t* prefix);
+void encode_header_length(uint64_t length, uint8_t* prefix);
+
 // Validates `bytes` (the whole file, `size` bytes) and returns its header.
 // Every violation is a revive::InputError naming `path` and the field:
 // the length prefix, JSON syntax, duplicate keys, each tensor's dtype, shape

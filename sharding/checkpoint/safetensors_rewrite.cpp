@@ -9,6 +9,7 @@
 
 #include "sharding/checkpoint/atomic_file.h"
 #include "sharding/checkpoint/content_hash.h"
+#include "sharding/checkpoint/safetensors_header.h"
 #include "sharding/errors.h"
 
 namespace revive::sharding {
@@ -52,8 +53,7 @@ void rewrite_safetensors(const std::string& src, const std::string& dst, const s
   if (!in) throw InputError(src, "", "cannot open");
   uint8_t len[8];
   in.read(reinterpret_cast<char*>(len), 8);
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
+  const uint64_t n = decode_header_length(len);
   std::string header(n, '\0');
   in.read(header.data(), static_cast<std::streamsize>(n));
   if (static_cast<uint64_t>(in.gcount()) != n) throw InputError(src, "", "truncated header");
@@ -76,7 +76,7 @@ void rewrite_safetensors(const std::string& src, const std::string& dst, const s
 
   AtomicFile out(dst);
   uint8_t new_len[8];
-  for (int i = 0; i < 8; ++i) new_len[i] = static_cast<uint8_t>(static_cast<uint64_t>(new_header.size()) >> (8 * i));
+  encode_header_length(new_header.size(), new_len);
   out.write(new_len, 8);
   out.write(new_header.data(), static_cast<int64_t>(new_header.size()));
   int64_t pos = 0;  // within the data section

@@ -12,6 +12,7 @@
 #include "sharding/checkpoint/checkpoint_files.h"
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
+#include "sharding/checkpoint/safetensors_header.h"
 #include "sharding/checkpoint/safetensors_dtype.h"
 #include "sharding/errors.h"
 
@@ -65,8 +66,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   uint8_t len[8];
-  uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));  // little-endian
+  encode_header_length(text.size(), len);
 
   AtomicFile file(path);
   file.write(len, 8);

@@ -17,6 +17,7 @@
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/file_tree.h"
 #include "sharding/checkpoint/safetensors.h"
+#include "sharding/checkpoint/safetensors_header.h"
 #include "sharding/layout/param_layout.h"
 
 namespace revive::exporting::test {
@@ -32,9 +33,7 @@ inline std::string file_bytes(const std::string& path) { return sharding::read_t
 
 // The header length a safetensors file's bytes start with (8 bytes, little-endian).
 inline uint64_t header_length(const std::string& bytes) {
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
-  return n;
+  return sharding::decode_header_length(reinterpret_cast<const uint8_t*>(bytes.data()));
 }
 
 inline ExportOptions export_options(const std::string& run, const std::string& model, const std::string& out) {
