@@ -6,7 +6,7 @@
 #   launch/gpu_check.sh [--kit DIR] [--out DIR] [--work DIR] [--budget SECONDS (530)]
 #       on the GPU machine: build against PyTorch's LibTorch, then the CUDA tests,
 #       NCCL at one rank, a stories260K edit on GPU vs CPU, kill and resume on GPU,
-#       bench_rsvd at the 70B down_proj shape, export read back by transformers.
+#       bench_rsvd at the 70B down_proj shape, forward tokens/s, export read back by transformers.
 #   launch/gpu_check.sh --dry-run [--build DIR] [--kit DIR] [--out DIR]
 #       here: the kit complete, its packages alone enough to configure (system
 #       copies hidden in a private mount namespace where unshare works), every
@@ -50,7 +50,7 @@ else
   build=${build:-$work/build}
 fi
 # What the check builds (the dry run proves each is defined).
-kit_targets="revive revive_spectral_tests revive_edit_tests revive_sharding_mpi_tests bench_rsvd"
+kit_targets="revive revive_spectral_tests revive_edit_tests revive_sharding_mpi_tests bench_rsvd bench_forward"
 rm -rf "$out" && mkdir -p "$out" "$result"
 log=$out/gpu_check.log
 : > "$out/steps.jsonl"
@@ -309,16 +309,19 @@ step_rsvd() {  # the 70B down_proj shape on the GPU; a small one on the host in 
   b=$(bin bench_rsvd) || return 1
   if [ "$dry" = 1 ]; then sizes=512x1792; else sizes=8192x28672; fi
   "$b" --sizes "$sizes" --device "$device" --full-svd off > "$out/rsvd.json" 2> "$out/rsvd.log" || { tail -5 "$out/rsvd.log"; return 1; }
-  python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))["runs"][0]
-g, t = r["gram_eigen"]["time_s"], r.get("gram_eigen_top_k", {}).get("time_s")
-print("%dx%d k %d on %s: randomized %.3f s (energy %.4f of optimal), Gram-eigen %.3f s%s" % (r["rows"], r["cols"], r["k"],
-      sys.argv[2], r["randomized"]["time_s"], r["randomized"]["energy_captured"], g, ", top-k %.3f s" % t if t else ""))' \
-    "$out/rsvd.json" "$device"
+  $tools rsvd-line "$out/rsvd.json" "$device"
 }
 
-step_random_model_forward() {
-  echo "not yet: needs \`revive random-model\` and \`revive plan\` (issue 23); forward, v* and memory-vs-plan figures wait for them"
+step_forward() {  # tokens/s of the forward pass: stories260K and a random Llama of 8 x 1024 x 2816
+  local b args
+  b=$(bin bench_forward) || return 1
+  if [ "$dry" = 1 ]; then args=(--batch 2 --tokens 64 --iters 1); else args=(--batch 8 --tokens 512 --iters 10); fi
+  "$b" "${args[@]}" --device "$device" --data "$data" > "$out/forward.json" 2> "$out/forward.log" || { tail -5 "$out/forward.log"; return 1; }
+  $tools forward-line "$out/forward.json"
+}
+
+step_random_model_plan() {
+  echo "not yet: needs \`revive random-model\` and \`revive plan\` (issue 23); real-width forward, v* and memory-vs-plan figures wait for them"
   return 77
 }
 
@@ -341,35 +344,8 @@ step_export_hf() {  # the edited model exported, then read by transformers: an i
   hf_rc=$?
   $tools hf-ppl "$data/stories260K-hf" "$data/text_corpora/tinystories_head_2MiB.txt" --device "$hf_dev" \
     > "$work/hf_ppl_original.json"
-  python3 - "$work" "$data/stories260K-hf/reference.json" "$hf_rc" > "$out/export_hf.json" << 'EOF'
-import json, sys
-w, ref_path, hf_rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
-load = lambda n: json.load(open(f"{w}/{n}.json"))
-doc = {"revive_exported": load("revive_ppl_exported"), "revive_original": load("revive_ppl_original")}
-ppl = lambda d: d["metrics"]["ppl"] if "metrics" in d else d["ppl"]  # revive ppl's JSON, hf-ppl's
-ok = ppl(doc["revive_exported"]) != ppl(doc["revive_original"])  # the edits are in the file
-doc["edits_visible"] = ok
-if hf_rc == 0:
-    doc["hf_exported"], doc["hf_original"] = load("hf_ppl_exported"), load("hf_ppl_original")
-    ref = json.load(open(ref_path))["nll_tinystories_first50_stories_256tok"]
-    rel = lambda a, b: abs(a - b) / abs(b)
-    doc["exported_revive_vs_hf"] = rel(ppl(doc["revive_exported"]), ppl(doc["hf_exported"]))
-    doc["original_hf_vs_reference_nll"] = rel(doc["hf_original"]["nll"], ref)
-    ok = ok and doc["exported_revive_vs_hf"] <= 1e-4 and doc["original_hf_vs_reference_nll"] <= 1e-4
-else:
-    doc["hf"] = "skipped: no transformers on this machine"
-doc["passed"] = ok
-print(json.dumps(doc))
-sys.exit(0 if ok else 1)
-EOF
+  $tools export-verdict "$work" "$data/stories260K-hf/reference.json" "$hf_rc" "$out/export_hf.json"
   local rc=$?
-  python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-p = lambda x: x["metrics"]["ppl"] if "metrics" in x else x["ppl"]
-line = "perplexity of the export: revive %.6f (original %.6f)" % (p(d["revive_exported"]), p(d["revive_original"]))
-if "hf_exported" in d:
-    line += ", transformers %.6f: relative difference %.2e" % (p(d["hf_exported"]), d["exported_revive_vs_hf"])
-print(line + ("" if "hf_exported" in d else "; transformers skipped here"))' "$out/export_hf.json"
   [ "$dry" = 0 ] && [ "$hf_rc" != 0 ] && { echo "transformers missing on the GPU machine"; return 1; }
   return $rc
 }
@@ -415,7 +391,8 @@ if [ "$failed" = 0 ]; then
     run_step edit_gpu_vs_cpu 150 || failed=1
     run_step kill_resume 90 || failed=1
     run_step rsvd 90 || failed=1
-    run_step random_model_forward 10 || failed=1
+    run_step forward 60 || failed=1
+    run_step random_model_plan 10 || failed=1
     run_step export_hf 90 || failed=1
   else
     failed=1

@@ -10,6 +10,11 @@ only for hf-ppl, and only where they are installed):
                                perplexity with transformers, defined as `revive ppl
                                --max-documents N --max-length L --truncate` defines it;
                                exit 77 without transformers
+  rsvd-line JSON DEVICE        bench_rsvd's figures in one line
+  forward-line JSON            bench_forward's figures in one line
+  export-verdict WORK REFERENCE HF_RC OUT_JSON
+                               the export step's figures (revive ppl and hf-ppl results in
+                               WORK) checked: edits visible, REVIVE = transformers within 1e-4
   summary OUT                  OUT/steps.jsonl and OUT/<step>.json into OUT/gpu_check.json
 """
 import argparse
@@ -121,6 +126,53 @@ def hf_ppl(model, text, docs, max_length, device):
     return 0
 
 
+def rsvd_line(path, device):
+    r = json.load(open(path))["runs"][0]
+    top_k = r.get("gram_eigen_top_k", {}).get("time_s")
+    print("%dx%d k %d on %s: randomized %.3f s (energy %.4f of optimal), Gram-eigen %.3f s%s" % (
+        r["rows"], r["cols"], r["k"], device, r["randomized"]["time_s"], r["randomized"]["energy_captured"],
+        r["gram_eigen"]["time_s"], ", top-k %.3f s" % top_k if top_k else ""))
+    return 0
+
+
+def forward_line(path):
+    d = json.load(open(path))
+    parts = ["%s %.0f tokens/s" % (name, v["tokens_per_s"]) for name, v in d.items()
+             if isinstance(v, dict) and "tokens_per_s" in v]
+    print("forward on %s (batch x tokens as run): %s" % (d.get("device", "cpu"), ", ".join(parts)))
+    return 0
+
+
+def ppl_of(result):
+    """`revive ppl --json` nests its figures under metrics; hf-ppl does not."""
+    return result["metrics"]["ppl"] if "metrics" in result else result["ppl"]
+
+
+def export_verdict(work, reference, hf_rc, out_json):
+    load = lambda name: json.load(open(os.path.join(work, name + ".json")))
+    doc = {"revive_exported": load("revive_ppl_exported"), "revive_original": load("revive_ppl_original")}
+    doc["edits_visible"] = ppl_of(doc["revive_exported"]) != ppl_of(doc["revive_original"])
+    ok = doc["edits_visible"]
+    line = "perplexity of the export: revive %.6f (original %.6f)" % (
+        ppl_of(doc["revive_exported"]), ppl_of(doc["revive_original"]))
+    if hf_rc == 0:
+        doc["hf_exported"], doc["hf_original"] = load("hf_ppl_exported"), load("hf_ppl_original")
+        ref = json.load(open(reference))["nll_tinystories_first50_stories_256tok"]
+        rel = lambda a, b: abs(a - b) / abs(b)
+        doc["exported_revive_vs_hf"] = rel(ppl_of(doc["revive_exported"]), ppl_of(doc["hf_exported"]))
+        doc["original_hf_vs_reference_nll"] = rel(doc["hf_original"]["nll"], ref)
+        ok = ok and doc["exported_revive_vs_hf"] <= 1e-4 and doc["original_hf_vs_reference_nll"] <= 1e-4
+        line += ", transformers %.6f: relative difference %.2e" % (ppl_of(doc["hf_exported"]), doc["exported_revive_vs_hf"])
+    else:
+        doc["hf"] = "skipped: no transformers on this machine"
+        line += "; transformers skipped here"
+    doc["passed"] = ok
+    with open(out_json, "w") as f:
+        json.dump(doc, f)
+    print(line)
+    return 0 if ok else 1
+
+
 def summary(out):
     steps = []
     with open(os.path.join(out, "steps.jsonl")) as f:
@@ -167,6 +219,16 @@ def main():
     h.add_argument("--docs", type=int, default=50)
     h.add_argument("--max-length", type=int, default=256)
     h.add_argument("--device", default="cpu")
+    r = sub.add_parser("rsvd-line")
+    r.add_argument("json")
+    r.add_argument("device")
+    fl = sub.add_parser("forward-line")
+    fl.add_argument("json")
+    e = sub.add_parser("export-verdict")
+    e.add_argument("work")
+    e.add_argument("reference")
+    e.add_argument("hf_rc", type=int)
+    e.add_argument("out_json")
     s = sub.add_parser("summary")
     s.add_argument("out")
     a = p.parse_args()
@@ -177,6 +239,12 @@ def main():
         return compare_metrics(a.a, a.b, a.rtol, a.atol)
     if a.cmd == "hf-ppl":
         return hf_ppl(a.model, a.text, a.docs, a.max_length, a.device)
+    if a.cmd == "rsvd-line":
+        return rsvd_line(a.json, a.device)
+    if a.cmd == "forward-line":
+        return forward_line(a.json)
+    if a.cmd == "export-verdict":
+        return export_verdict(a.work, a.reference, a.hf_rc, a.out_json)
     return summary(a.out)
 
 

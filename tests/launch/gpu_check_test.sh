@@ -4,7 +4,7 @@
 # with a damaged file refused naming it, and `launch/gpu_check.sh --dry-run`
 # with this build's binaries, every step passing except the two that are
 # skipped on purpose here (the build, done by ctest's own build; and the
-# random-model step, which waits for issue 23). Exit 77 (skip) without the
+# random-model and plan step, which waits for issue 23). Exit 77 (skip) without the
 # fixtures or without a Debian mirror to download from.
 #   gpu_check_test.sh <source dir> <build dir> <data dir>
 set -euo pipefail
@@ -41,9 +41,9 @@ python3 - "$work/run/out/gpu_check.json" "$work/run/out" << 'PY'
 import json, os, sys
 doc = json.load(open(sys.argv[1]))
 status = {s["step"]: s["status"] for s in doc["steps"]}
-skipped_here = {"build", "random_model_forward"}
+skipped_here = {"build", "random_model_plan"}
 want = ["machine", "kit", "unpack", "mpi_runtime", "configure", "build", "cuda_tests", "nccl_one_rank",
-        "edit_gpu_vs_cpu", "kill_resume", "rsvd", "random_model_forward", "export_hf"]
+        "edit_gpu_vs_cpu", "kill_resume", "rsvd", "forward", "random_model_plan", "export_hf"]
 assert list(status) == want, f"steps {list(status)}"
 for name, st in status.items():
     assert st == ("skip" if name in skipped_here else "pass"), f"{name}: {st}"
