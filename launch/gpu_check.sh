@@ -58,6 +58,7 @@ export kit_targets root dry kit build work out prefix data tools device log
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 
 say() { echo "gpu_check: $*"; }
+host_python() { env -u LD_LIBRARY_PATH python3 "$@"; }  # PyTorch with the machine's libraries, not the kit's
 
 # ---- the kit's prefix -----------------------------------------------------
 kit_env() {  # PATH, libraries and Open MPI's relocation for the unpacked kit
@@ -98,7 +99,7 @@ bare_system() {  # bare_system CMD...: CMD with the system copies hidden (dry ru
 step_machine() {
   local gpu torch
   gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2> /dev/null | head -1)
-  torch=$(python3 -c 'import torch; print(torch.__version__, "cxx11abi", torch.compiled_with_cxx11_abi())' 2> /dev/null)
+  torch=$(host_python -c 'import torch; print(torch.__version__, "cxx11abi", torch.compiled_with_cxx11_abi())' 2> /dev/null)
   printf '{"date":"%s","host":"%s","gpu":"%s","torch":"%s","cmake":"%s","cores":%s,"mode":"%s"}\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(hostname)" "${gpu:-none}" "${torch:-none}" \
     "$(cmake --version | head -1 | awk '{print $3}')" "$(nproc)" "$([ "$dry" = 1 ] && echo dry-run || echo gpu)" \
@@ -150,7 +151,7 @@ EOF
 # libnccl.so.2 without the unversioned name find_library looks for.
 wheel_nccl() {
   local d
-  d=$(python3 -c 'import nvidia.nccl as n; print(list(n.__path__)[0])' 2> /dev/null) || { echo "no nvidia.nccl wheel"; return 1; }
+  d=$(host_python -c 'import nvidia.nccl as n; print(list(n.__path__)[0])' 2> /dev/null) || { echo "no nvidia.nccl wheel"; return 1; }
   [ -f "$d/lib/libnccl.so.2" ] || { echo "$d/lib/libnccl.so.2 not found"; return 1; }
   mkdir -p "$work/nccl/lib"
   ln -sfn "$d/include" "$work/nccl/include"
@@ -163,7 +164,7 @@ step_configure() {
   kit_env
   local b=$work/kit-build torch_prefix= gen=()
   if [ "$dry" = 0 ]; then
-    torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
+    torch_prefix=$(host_python -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
   fi
   command -v ninja > /dev/null && gen=(-G Ninja)
   [ "$dry" = 1 ] || wheel_nccl || return 1
@@ -340,9 +341,10 @@ step_export_hf() {  # the edited model exported, then read by transformers: an i
     || return 1
   local hf_dev=cpu hf_rc
   [ "$dry" = 0 ] && hf_dev=cuda
-  $tools hf-ppl "$exp" "$data/text_corpora/tinystories_head_2MiB.txt" --device "$hf_dev" > "$work/hf_ppl_exported.json"
+  host_python "$root/launch/gpu_check_tools.py" hf-ppl "$exp" "$data/text_corpora/tinystories_head_2MiB.txt" --device "$hf_dev" \
+    > "$work/hf_ppl_exported.json"
   hf_rc=$?
-  $tools hf-ppl "$data/stories260K-hf" "$data/text_corpora/tinystories_head_2MiB.txt" --device "$hf_dev" \
+  host_python "$root/launch/gpu_check_tools.py" hf-ppl "$data/stories260K-hf" "$data/text_corpora/tinystories_head_2MiB.txt" --device "$hf_dev" \
     > "$work/hf_ppl_original.json"
   $tools export-verdict "$work" "$data/stories260K-hf/reference.json" "$hf_rc" "$out/export_hf.json"
   local rc=$?
@@ -377,6 +379,8 @@ run_step() {  # run_step NAME LIMIT_SECONDS: the step, within its limit and what
 
 export -f $(declare -F | awk '{print $3}')
 say "$([ "$dry" = 1 ] && echo "dry run" || echo "GPU check"): out $result"
+# The GPU build's programs link the kit's libraries: every step runs with them.
+[ "$dry" = 0 ] && kit_env
 deadline=$(($(date +%s) + budget))
 failed=0
 run_step machine 60 || failed=1
