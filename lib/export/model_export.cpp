@@ -193,6 +193,35 @@ std::vector<std::string> checkpoint_warnings(const RunCheckpoint& ckpt) {
           std::to_string(ckpt.edits) + " edits is from before it: the export holds the unrestrained weights"};
 }
 
+// The model folder's files into `temp`: the safetensors files holding edited
+// tensors rewritten, every other file copied (or linked), the edit record.
+void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt, const sharding::CheckpointReader& reader,
+                        const std::map<std::string, EditedParam>& params, const std::string& temp, ExportSummary& s) {
+  std::map<std::string, std::set<std::string>> by_file;  // file -> stored names edited there
+  for (const auto& [stored, p] : params) by_file[fs::canonical(p.file).string()].insert(stored);
+  std::set<std::string> read_files;  // relative to the model folder
+  for (const std::string& f : reader.files()) read_files.insert(fs::relative(f, o.model_dir).string());
+  for (const std::string& rel : folder_files(o.model_dir, read_files, s.skipped_files)) {
+    const fs::path src = fs::path(o.model_dir) / rel, dst = fs::path(temp) / rel;
+    fs::create_directories(dst.parent_path());
+    const auto edited = by_file.find(fs::canonical(src).string());
+    if (edited != by_file.end()) {
+      sharding::rewrite_safetensors(src.string(), dst.string(), edited->second, [&](const sharding::TensorInfo& info) {
+        return assemble_param(ckpt, reader, params.at(info.name), info);
+      });
+      s.rewritten_files.push_back(rel);
+    } else {
+      copy_or_link(src.string(), dst.string(), o.link_unedited);
+      s.copied_files.push_back(rel);
+    }
+    if (o.on_file) o.on_file(rel);
+  }
+  if (o.edit_record) {
+    sharding::write_file_atomic((fs::path(temp) / kEditRecordFile).string(), edit_record(ckpt, o).dump(2) + "\n");
+    if (o.on_file) o.on_file(kEditRecordFile);
+  }
+}
+
 }  // namespace
 
 ExportSummary export_edited_model(const ExportOptions& o) {
@@ -209,8 +238,6 @@ ExportSummary export_edited_model(const ExportOptions& o) {
   const model::ModelConfig config = model::load_config(o.model_dir);
   const sharding::CheckpointReader reader(o.model_dir);
   const std::map<std::string, EditedParam> params = edited_params(ckpt, reader, model::model_dims(config));
-  std::map<std::string, std::set<std::string>> by_file;  // file -> stored names edited there
-  for (const auto& [stored, p] : params) by_file[fs::canonical(p.file).string()].insert(stored);
 
   ExportSummary s;
   s.checkpoint_dir = ckpt.dir;
@@ -218,33 +245,19 @@ ExportSummary export_edited_model(const ExportOptions& o) {
   s.tp_size = ckpt.tp_size;
   for (const auto& [stored, p] : params) s.edited_tensors.push_back(stored);
   s.warnings = checkpoint_warnings(ckpt);
-  std::set<std::string> read_files;  // relative to the model folder
-  for (const std::string& f : reader.files()) read_files.insert(fs::relative(f, o.model_dir).string());
 
   sharding::remove_stale_partial_folders(o.out_dir);
   sharding::AtomicFolder folder(o.out_dir, o.force);
   s.out_dir = folder.target();
-  for (const std::string& rel : folder_files(o.model_dir, read_files, s.skipped_files)) {
-    const fs::path src = fs::path(o.model_dir) / rel, dst = fs::path(folder.temp_path()) / rel;
-    fs::create_directories(dst.parent_path());
-    const auto edited = by_file.find(fs::canonical(src).string());
-    if (edited != by_file.end()) {
-      sharding::rewrite_safetensors(src.string(), dst.string(), edited->second, [&](const sharding::TensorInfo& info) {
-        return assemble_param(ckpt, reader, params.at(info.name), info);
-      });
-      s.rewritten_files.push_back(rel);
-    } else {
-      copy_or_link(src.string(), dst.string(), o.link_unedited);
-      s.copied_files.push_back(rel);
-    }
-    if (o.on_file) o.on_file(rel);
+  try {
+    write_export_files(o, ckpt, reader, params, folder.temp_path(), s);
+    folder.commit();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A full or read-only disk names a temporary: say which folder could not be made.
+    throw Error("cannot write " + s.out_dir + " (nothing of it is left; the original model is untouched): " + e.what());
   }
-  if (o.edit_record) {
-    sharding::write_file_atomic((fs::path(folder.temp_path()) / kEditRecordFile).string(),
-                                edit_record(ckpt, o).dump(2) + "\n");
-    if (o.on_file) o.on_file(kEditRecordFile);
-  }
-  folder.commit();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }
