@@ -10,6 +10,7 @@
 #include "launch/revive/common_options.h"
 #include "lib/model/model_loader.h"
 #include "sharding/checkpoint/content_hash.h"
+#include "sharding/comm/watchdog.h"
 #include "sharding/errors.h"
 
 namespace revive::cli {
@@ -185,6 +186,7 @@ std::map<std::string, std::unique_ptr<spectral::ProtectedBasis>> EditSession::ba
       }
       say("basis of " + name + ": k = " + std::to_string(b->k()) + " (cached: " + file + ")");
     } else {
+      const sharding::watchdog::Phase phase("basis");
       const auto t0 = std::chrono::steady_clock::now();
       b = std::make_unique<spectral::ProtectedBasis>(spectral::ProtectedBasis::compute(w, name, o));
       // Only the tp group of dp rank 0 writes (save is collective over the tp group).

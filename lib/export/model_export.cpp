@@ -15,6 +15,7 @@
 #include "sharding/checkpoint/content_hash.h"
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/checkpoint/safetensors_rewrite.h"
+#include "sharding/comm/watchdog.h"
 #include "sharding/errors.h"
 
 namespace revive::exporting {
@@ -225,6 +226,7 @@ void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt, const
 }  // namespace
 
 ExportSummary export_edited_model(const ExportOptions& o) {
+  const sharding::watchdog::Phase phase("export");
   const auto t0 = std::chrono::steady_clock::now();
   check_export_paths(o);
   const RunCheckpoint ckpt = open_run_checkpoint(o.run_dir, o.at_edits);

@@ -78,10 +78,11 @@ void MpiCommunicator::wait(std::vector<MPI_Request>& requests, const char* op, T
     if (now > deadline) {
       const double secs = std::chrono::duration<double>(now - start).count();
       std::fprintf(stderr,
-                   "revive: rank %d [%s] %s (collective #%llu) did not complete within %.1f s; "
-                   "dead peers: %s; aborting the job\n",
+                   "revive: rank %d [%s] %s (collective #%llu%s%s) did not complete within %.1f s; "
+                   "dead peers: %s; stopped peers: %s; aborting the job\n",
                    rank_, name_.c_str(), op, static_cast<unsigned long long>(watchdog::sequence()),
-                   secs, watchdog::dead_peers().c_str());
+                   *watchdog::current_phase() ? ", phase " : "", watchdog::current_phase(), secs,
+                   watchdog::dead_peers().c_str(), watchdog::stopped_peers().c_str());
       std::fflush(stderr);
       MPI_Abort(MPI_COMM_WORLD, 3);
       std::_Exit(3);

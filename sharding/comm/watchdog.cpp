@@ -4,9 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace revive::sharding::watchdog {
 namespace {
@@ -21,6 +25,7 @@ pid_t g_peer_pid[kMaxPeers];
 std::atomic<const char*> g_op{nullptr};
 std::atomic<const char*> g_group{nullptr};
 std::atomic<uint64_t> g_seq{0};
+std::atomic<const char*> g_phase{nullptr};
 
 void put(const char* s) {
   ssize_t rc = ::write(STDERR_FILENO, s, std::strlen(s));
@@ -82,6 +87,10 @@ void on_signal(int sig) {
   } else {
     put(" outside any collective");
   }
+  if (const char* phase = g_phase.load()) {
+    put(" in phase ");
+    put(phase);
+  }
   put("; dead peers:");
   bool any = false;
   for (int i = 0; i < g_npeers; ++i) {
@@ -97,6 +106,49 @@ void on_signal(int sig) {
   if (!any) put(" none found on this host");
   put("\n");
   ::_exit(128 + sig);
+}
+
+// REVIVE_FAULT_INJECT="rank=R,phase=NAME,signal=KILL|STOP", read once.
+struct FaultPlan {
+  int rank = -2;
+  std::string phase;
+  int signal = 0;
+  int count = 1;  // on the phase's count-th entry
+};
+const FaultPlan& fault_plan() {
+  static const FaultPlan plan = [] {
+    FaultPlan p;
+    const char* env = std::getenv("REVIVE_FAULT_INJECT");
+    if (!env) return p;
+    std::string spec(env);
+    for (size_t at = 0; at <= spec.size();) {
+      const size_t end = std::min(spec.find(',', at), spec.size());
+      const std::string item = spec.substr(at, end - at);
+      const size_t eq = item.find('=');
+      const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+      if (key == "rank") p.rank = std::atoi(value.c_str());
+      else if (key == "phase") p.phase = value;
+      else if (key == "signal") p.signal = value == "KILL" ? SIGKILL : value == "STOP" ? SIGSTOP : 0;
+      else if (key == "count") p.count = std::max(1, std::atoi(value.c_str()));
+      at = end + 1;
+    }
+    return p;
+  }();
+  return plan;
+}
+
+void maybe_inject_fault(const char* phase) {
+  static std::atomic<int> entries{0};
+  const FaultPlan& plan = fault_plan();
+  if (plan.signal == 0 || plan.rank != g_rank || plan.phase != phase || ++entries != plan.count) return;
+  put("revive: rank ");
+  put_int(g_rank);
+  put(": REVIVE_FAULT_INJECT: raising signal ");
+  put_int(plan.signal);
+  put(" in phase ");
+  put(phase);
+  put("\n");
+  ::raise(plan.signal);
 }
 
 }  // namespace
@@ -123,6 +175,32 @@ Scope::Scope(const char* op, const char* group) {
   g_seq.fetch_add(1);
 }
 Scope::~Scope() { g_op.store(nullptr); }
+
+Phase::Phase(const char* name) : outer_(g_phase.exchange(name)) { maybe_inject_fault(name); }
+Phase::~Phase() { g_phase.store(outer_); }
+
+const char* current_phase() {
+  const char* p = g_phase.load();
+  return p ? p : "";
+}
+
+std::string stopped_peers() {
+  std::string out;
+  for (int i = 0; i < g_npeers; ++i) {
+    char path[64];
+    std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(g_peer_pid[i]));
+    FILE* f = std::fopen(path, "r");
+    if (!f) continue;
+    char buf[256] = {0};
+    const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+    std::fclose(f);
+    const char* close_paren = std::strrchr(buf, ')');  // "pid (comm) S ..."
+    if (n == 0 || !close_paren || close_paren[1] == '\0' || close_paren[2] != 'T') continue;
+    if (!out.empty()) out += ", ";
+    out += "rank " + std::to_string(g_peer_rank[i]) + " (pid " + std::to_string(g_peer_pid[i]) + ")";
+  }
+  return out.empty() ? "none found on this host" : out;
+}
 
 std::string dead_peers() {
   std::string out;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include "lib/edit/editors/distributed_solve.h"
 #include "lib/edit/run/edit_keys.h"
@@ -17,6 +18,7 @@
 #include "lib/model/transformer.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
+#include "sharding/comm/watchdog.h"
 #include "sharding/errors.h"
 #include "sharding/sharded_tensor.h"
 
@@ -296,6 +298,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     const std::string& name = names_[static_cast<size_t>(i)];
     LayerEditReport lr;
     lr.layer = name;
+    std::optional<sharding::watchdog::Phase> phase(std::in_place, "keys");
     auto t = std::chrono::steady_clock::now();
     const at::Tensor keys = i == 0 ? first_keys : batch_keys(batch, i);
     const at::Tensor cur = batch_outputs(batch, zs.scalar_type());
@@ -303,6 +306,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     const at::Tensor resid = spread_residual(zs.to(cur.dtype()) - cur, i, num_layers);
     lr.residual_norm = resid.to(at::kDouble).norm().item<double>();
 
+    phase.emplace("solve");
     t = std::chrono::steady_clock::now();
     sharding::ShardedTensor& w = model_.linear_weight(name);
     LayerEdit edit;
@@ -321,6 +325,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     sharding::Communicator* group = &w.reduce_group();
     lr.update_norm = update_frobenius(update, group);
 
+    phase.emplace("filter");
     t = std::chrono::steady_clock::now();
     const auto f = filters_.find(name);
     const WeightUpdate filtered = f == filters_.end() ? WeightUpdate() : f->second.apply(update, w);
@@ -329,6 +334,7 @@ void BatchEditor::edit_layers(const std::vector<data::EditRequest>& batch, const
     lr.seconds_filter = batch_seconds_since(t);
     measure_layer(name, w, keys, resid, update, safe, lr);
 
+    phase.emplace("write");
     t = std::chrono::steady_clock::now();
     safe.apply_to(w.local());  // rejects NaN/Inf before touching the weight
     lr.seconds_write = batch_seconds_since(t);
@@ -400,6 +406,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
   const int64_t last = plan_.layers.back();
 
   auto t = std::chrono::steady_clock::now();
+  std::optional<sharding::watchdog::Phase> phase(std::in_place, "v*");
   if (plan_.rewind_values) {
     const SwappedWeights rewound(model_, originals_);
     report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
@@ -407,6 +414,7 @@ BatchReport BatchEditor::apply(const std::vector<data::EditRequest>& batch) {
     report.values = batch_values(model_, tokenizer_, batch, last, plan_, dp_);
   }
   report.seconds_values = batch_seconds_since(t);
+  phase.reset();
   report.value_diagnostics = value_diagnostics(report.values, plan_.values.clamp_norm_factor);
   const at::Tensor& zs = report.values.targets;
   // A v* whose own loss overflowed (its delta drives the target's probability

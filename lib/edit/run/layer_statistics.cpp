@@ -15,6 +15,7 @@
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
+#include "sharding/comm/watchdog.h"
 #include "sharding/errors.h"
 
 namespace revive::edit {
@@ -77,6 +78,7 @@ std::map<std::string, LayerStatistics> compute_layer_statistics(model::Transform
                                                                 const std::vector<std::string>& modules,
                                                                 const StatisticsOptions& requested,
                                                                 sharding::Communicator& dp) {
+  const sharding::watchdog::Phase phase("statistics");
   REVIVE_CHECK(!modules.empty(), "layer statistics: no modules");
   REVIVE_CHECK(requested.max_length >= 2 && requested.batch_size >= 1, "layer statistics: bad max_length/batch_size");
   // Documents are cut at the model's trained positions too: keys from beyond

@@ -22,6 +22,7 @@
 #include "sharding/checkpoint/safetensors.h"
 #include "sharding/comm/communicator.h"
 #include "sharding/comm/staged_collectives.h"
+#include "sharding/comm/watchdog.h"
 #include "sharding/errors.h"
 #include "sharding/process_memory.h"
 #include "sharding/sharded_tensor.h"
@@ -237,8 +238,20 @@ json SequentialRunner::layer_metrics(const BatchReport& report) {
   return out;
 }
 
+void SequentialRunner::set_evaluator(RunEvaluator evaluator) {
+  if (!evaluator) {
+    evaluator_ = nullptr;
+    return;
+  }
+  evaluator_ = [inner = std::move(evaluator)](int64_t edits, const std::vector<data::EditRequest>& edited) {
+    const sharding::watchdog::Phase phase("evaluation");
+    return inner(edits, edited);
+  };
+}
+
 void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double seconds, const json& window,
                                         const std::vector<data::EditRequest>& requests, bool finished) {
+  const sharding::watchdog::Phase phase("checkpoint");
   model::Transformer& m = editor_.model();
   sharding::Communicator& tp = m.tp();
   sharding::Communicator* dp = editor_.dp();

@@ -88,7 +88,8 @@ class SequentialRunner {
 
   // Protected bases of the ORIGINAL weights, for drift metrics (optional).
   void set_basis(const std::string& layer, const spectral::ProtectedBasis* basis);
-  void set_evaluator(RunEvaluator evaluator) { evaluator_ = std::move(evaluator); }
+  // Called at every record; its collectives are named as the phase "evaluation".
+  void set_evaluator(RunEvaluator evaluator);
 
   // Collective over the model's tp group and dp.
   RunSummary run(const std::vector<data::EditRequest>& requests);
