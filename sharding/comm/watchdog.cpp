@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -42,9 +41,10 @@ void put_int(long long v) {
   put(buf + i);
 }
 
-// A zombie still answers kill(pid, 0), so read its state from /proc too.
-bool process_dead(pid_t pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+// The state letter of /proc/<pid>/stat ('R', 'S', 'T' stopped, 'Z' zombie...),
+// '\0' for a process that is gone. Async-signal-safe (open/read only).
+char process_state(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return '\0';
   char path[64] = "/proc/";
   {
     char num[24];
@@ -56,16 +56,33 @@ bool process_dead(pid_t pid) {
     std::strcat(path, "/stat");
   }
   int fd = ::open(path, O_RDONLY);
-  if (fd < 0) return true;
+  if (fd < 0) return '\0';
   char buf[256];
   ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
   ::close(fd);
-  if (n <= 0) return true;
+  if (n <= 0) return '\0';
   buf[n] = '\0';
   const char* close_paren = std::strrchr(buf, ')');  // "pid (comm) S ..."
-  if (!close_paren || close_paren[1] == '\0') return false;
-  char state = close_paren[2];
-  return state == 'Z' || state == 'X';
+  if (!close_paren || close_paren[1] == '\0') return '?';
+  return close_paren[2];
+}
+
+// A zombie still answers kill(pid, 0), hence the state.
+bool process_dead(pid_t pid) {
+  const char state = process_state(pid);
+  return state == '\0' || state == 'Z' || state == 'X';
+}
+
+// "rank 1 (pid 4242), ..." for the same-host peers `pick` selects.
+template <typename Pick>
+std::string peers_where(Pick pick) {
+  std::string out;
+  for (int i = 0; i < g_npeers; ++i) {
+    if (!pick(g_peer_pid[i])) continue;
+    if (!out.empty()) out += ", ";
+    out += "rank " + std::to_string(g_peer_rank[i]) + " (pid " + std::to_string(g_peer_pid[i]) + ")";
+  }
+  return out.empty() ? "none found on this host" : out;
 }
 
 void on_signal(int sig) {
@@ -185,33 +202,10 @@ const char* current_phase() {
 }
 
 std::string stopped_peers() {
-  std::string out;
-  for (int i = 0; i < g_npeers; ++i) {
-    char path[64];
-    std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(g_peer_pid[i]));
-    FILE* f = std::fopen(path, "r");
-    if (!f) continue;
-    char buf[256] = {0};
-    const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-    std::fclose(f);
-    const char* close_paren = std::strrchr(buf, ')');  // "pid (comm) S ..."
-    if (n == 0 || !close_paren || close_paren[1] == '\0' || close_paren[2] != 'T') continue;
-    if (!out.empty()) out += ", ";
-    out += "rank " + std::to_string(g_peer_rank[i]) + " (pid " + std::to_string(g_peer_pid[i]) + ")";
-  }
-  return out.empty() ? "none found on this host" : out;
+  return peers_where([](pid_t pid) { return process_state(pid) == 'T'; });
 }
 
-std::string dead_peers() {
-  std::string out;
-  for (int i = 0; i < g_npeers; ++i) {
-    if (process_dead(g_peer_pid[i])) {
-      if (!out.empty()) out += ", ";
-      out += "rank " + std::to_string(g_peer_rank[i]) + " (pid " + std::to_string(g_peer_pid[i]) + ")";
-    }
-  }
-  return out.empty() ? "none found on this host" : out;
-}
+std::string dead_peers() { return peers_where(process_dead); }
 
 uint64_t sequence() { return g_seq.load(); }
 
