@@ -33,7 +33,8 @@ using revive::sharding::ShardedTensor;
 // seed derived from its name and keeping only its shard.
 class RandomWeightSource final : public revive::model::WeightSource {
  public:
-  RandomWeightSource(const revive::sharding::ModelDims& dims, c10::Device device) : dims_(dims), device_(device) {}
+  RandomWeightSource(const revive::sharding::ModelDims& dims, c10::Device device)
+      : dims_(dims), device_(device) {}
   bool contains(const std::string& name) const override {
     return revive::sharding::find_param_layout(name, dims_).has_value();
   }
@@ -132,8 +133,9 @@ int main(int argc, char** argv) {
   entries.push_back(json_entry("llama_8x1024x2816", time_forward(big, *world, batch, tokens, iters), batch, tokens));
 
   if (world->rank() == 0) {
-    std::cout << "{\"bench\": \"forward\", \"tp\": " << world->size() << ", \"threads_per_rank\": "
-              << at::get_num_threads() << ", \"device\": \"" << device_name << "\", \"dtype\": \"f32\"";
+    std::cout << "{\"bench\": \"forward\", \"tp\": " << world->size()
+              << ", \"threads_per_rank\": " << at::get_num_threads() << ", \"device\": \"" << device_name
+              << "\", \"dtype\": \"f32\"";
     for (const auto& e : entries) std::cout << ", " << e;
     std::cout << "}" << std::endl;
   }

@@ -196,8 +196,10 @@ std::vector<std::string> checkpoint_warnings(const RunCheckpoint& ckpt) {
 
 // The model folder's files into `temp`: the safetensors files holding edited
 // tensors rewritten, every other file copied (or linked), the edit record.
-void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt, const sharding::CheckpointReader& reader,
-                        const std::map<std::string, EditedParam>& params, const std::string& temp, ExportSummary& s) {
+void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt,
+                        const sharding::CheckpointReader& reader,
+                        const std::map<std::string, EditedParam>& params, const std::string& temp,
+                        ExportSummary& s) {
   std::map<std::string, std::set<std::string>> by_file;  // file -> stored names edited there
   for (const auto& [stored, p] : params) by_file[fs::canonical(p.file).string()].insert(stored);
   std::set<std::string> read_files;  // relative to the model folder
@@ -207,9 +209,10 @@ void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt, const
     fs::create_directories(dst.parent_path());
     const auto edited = by_file.find(fs::canonical(src).string());
     if (edited != by_file.end()) {
-      sharding::rewrite_safetensors(src.string(), dst.string(), edited->second, [&](const sharding::TensorInfo& info) {
-        return assemble_param(ckpt, reader, params.at(info.name), info);
-      });
+      sharding::rewrite_safetensors(src.string(), dst.string(), edited->second,
+                                    [&](const sharding::TensorInfo& info) {
+                                      return assemble_param(ckpt, reader, params.at(info.name), info);
+                                    });
       s.rewritten_files.push_back(rel);
     } else {
       copy_or_link(src.string(), dst.string(), o.link_unedited);
@@ -218,7 +221,8 @@ void write_export_files(const ExportOptions& o, const RunCheckpoint& ckpt, const
     if (o.on_file) o.on_file(rel);
   }
   if (o.edit_record) {
-    sharding::write_file_atomic((fs::path(temp) / kEditRecordFile).string(), edit_record(ckpt, o).dump(2) + "\n");
+    sharding::write_file_atomic((fs::path(temp) / kEditRecordFile).string(),
+                                edit_record(ckpt, o).dump(2) + "\n");
     if (o.on_file) o.on_file(kEditRecordFile);
   }
 }
@@ -258,7 +262,8 @@ ExportSummary export_edited_model(const ExportOptions& o) {
     throw;
   } catch (const std::exception& e) {
     // A full or read-only disk names a temporary: say which folder could not be made.
-    throw Error("cannot write " + s.out_dir + " (nothing of it is left; the original model is untouched): " + e.what());
+    throw Error("cannot write " + s.out_dir +
+                " (nothing of it is left; the original model is untouched): " + e.what());
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

@@ -73,6 +73,7 @@ nothing_partial "$disk"
 new_disk 200k
 expect_failure "revive edit (full)" "$disk/run" "$revive" "${edit[@]}" --num-edits 20 --out "$disk/run"
 [ "$(cat "$disk/run/checkpoints/latest")" = edits-10 ] || fail "the latest checkpoint is not edits-10: $(cat "$disk/run/checkpoints/latest")"
+[ ! -e "$disk/run/checkpoints/edits-20" ] || fail "the checkpoint that could not be written left its folder"
 nothing_partial "$disk/run"
 # Read-only: the resume is refused alike.
 mount -o remount,ro "$disk"

@@ -259,36 +259,50 @@ void SequentialRunner::write_checkpoint(int64_t edits, int64_t batches, double s
   const fs::path root = fs::path(options_.out_dir) / "checkpoints";
   const std::string name = "edits-" + std::to_string(edits);
   const fs::path dir = root / name;
+  // A checkpoint that cannot be written whole (a full disk) leaves no folder behind.
+  const bool existed = dp_leader && fs::exists(dir);
   if (dp_leader) {
-    fs::create_directories(dir);
-    sharding::NamedTensors weights;
-    for (const std::string& layer : editor_.layer_names()) weights.emplace_back(layer, m.linear_weight(layer).local());
-    const std::string r = std::to_string(tp.rank());
-    sharding::write_safetensors((dir / ("weights.tp" + r + ".safetensors")).string(), weights,
-                                {{"tp_rank", r}, {"tp_size", std::to_string(tp.size())}});
-    sharding::NamedTensors state;
-    for (const auto& [k, v] : editor_.editor().state()) state.emplace_back(k, v);
-    sharding::write_safetensors((dir / ("editor.tp" + r + ".safetensors")).string(), state, {{"tp_rank", r}});
-    tp.barrier();
-    if (tp.rank() == 0) {
-      json st;
-      st["edits"] = edits;
-      st["batches"] = batches;
-      st["batch_size"] = options_.batch_size;
-      st["editor"] = editor_.editor().name();
-      st["layers"] = editor_.layer_names();
-      st["tp_size"] = tp.size();
-      st["requests_fingerprint"] = requests_fingerprint(requests, edits);
-      st["run_config"] = options_.run_config;
-      st["seconds"] = seconds;
-      st["metrics_window"] = window;
-      // The editor's step after the last batch is in these weights (PRUNE's restraint).
-      if (finished) st["finished"] = true;
-      sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
-      // The pointer moves only now that every file of the checkpoint is in place.
-      const std::string previous = runner_latest_checkpoint(root);
-      sharding::write_file_atomic((root / "latest").string(), name + "\n");
-      if (!previous.empty() && previous != name) sharding::remove_tree((root / previous).string());
+    try {
+      fs::create_directories(dir);
+      sharding::NamedTensors weights;
+      for (const std::string& layer : editor_.layer_names())
+        weights.emplace_back(layer, m.linear_weight(layer).local());
+      const std::string r = std::to_string(tp.rank());
+      sharding::write_safetensors((dir / ("weights.tp" + r + ".safetensors")).string(), weights,
+                                  {{"tp_rank", r}, {"tp_size", std::to_string(tp.size())}});
+      sharding::NamedTensors state;
+      for (const auto& [k, v] : editor_.editor().state()) state.emplace_back(k, v);
+      sharding::write_safetensors((dir / ("editor.tp" + r + ".safetensors")).string(), state,
+                                  {{"tp_rank", r}});
+      tp.barrier();
+      if (tp.rank() == 0) {
+        json st;
+        st["edits"] = edits;
+        st["batches"] = batches;
+        st["batch_size"] = options_.batch_size;
+        st["editor"] = editor_.editor().name();
+        st["layers"] = editor_.layer_names();
+        st["tp_size"] = tp.size();
+        st["requests_fingerprint"] = requests_fingerprint(requests, edits);
+        st["run_config"] = options_.run_config;
+        st["seconds"] = seconds;
+        st["metrics_window"] = window;
+        // The editor's step after the last batch is in these weights (PRUNE's restraint).
+        if (finished) st["finished"] = true;
+        sharding::write_file_atomic((dir / "state.json").string(), st.dump(2) + "\n");
+        // The pointer moves only now that every file of the checkpoint is in place.
+        const std::string previous = runner_latest_checkpoint(root);
+        sharding::write_file_atomic((root / "latest").string(), name + "\n");
+        if (!previous.empty() && previous != name) sharding::remove_tree((root / previous).string());
+      }
+    } catch (...) {
+      if (!existed && runner_latest_checkpoint(root) != name) {
+        try {
+          sharding::remove_tree(dir.string());
+        } catch (...) {  // the first error is the one to report
+        }
+      }
+      throw;
     }
   }
   if (dp != nullptr) dp->barrier();
