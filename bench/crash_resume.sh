@@ -132,16 +132,10 @@ while :; do
   fi
 done
 
-# Byte for byte: the last checkpoint of each (the one its latest pointer names).
-same_files=true
-last=$(cat "$work/straight/checkpoints/latest")
-[ "$(cat "$run/checkpoints/latest")" = "$last" ] || same_files=false
-for f in "$work/straight/checkpoints/$last"/*.safetensors; do
-  cmp -s "$f" "$run/checkpoints/$last/$(basename "$f")" || same_files=false
-done
-strip() { jq -c 'del(.seconds, .timings, .memory)' "$1"; }
-same_metrics=true
-cmp -s <(strip "$work/straight/metrics.jsonl") <(strip "$run/metrics.jsonl") || same_metrics=false
+# Byte for byte: the last checkpoints and the metrics records.
+compared=$(bash "$(dirname "${BASH_SOURCE[0]}")/../launch/compare_runs.sh" "$work/straight" "$run") || true
+same_files=$(echo "$compared" | grep -o 'checkpoint_files_identical=[a-z]*' | cut -d= -f2)
+same_metrics=$(echo "$compared" | grep -o 'metrics_identical=[a-z]*' | cut -d= -f2)
 phases=$(sort "$work/phases.txt" 2> /dev/null | uniq -c | awk '{n = $1; $1 = ""; sub(/^ /, ""); gsub(/"/, "'"'"'"); printf "%s\"%s\": %d", (c++ ? ", " : ""), $0, n}')
 printf '{"bench": "crash_resume", "np": %d, "grid": "%s", "edits": %d, "seed": %d, "kills": %d, "starts": %d, ' \
   "$np" "$grid" "$edits" "$seed" "$done_kills" "$starts"
